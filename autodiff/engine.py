@@ -1,0 +1,203 @@
+"""Reverse-mode differentiation: walk the graph from the output back to the leaves (book ch. 1.6.1).
+
+The walk is iterative (Kahn's algorithm on the reversed graph), so a chain of 100,000 ops needs no
+recursion; each node runs once, after every node that feeds gradient into it (so diamonds and fan-out are
+summed first); intermediate gradients are dropped as soon as they are used; leaves accumulate into `.grad`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodiff.function import GraphFreedError, _check_finite
+from autodiff.grad_mode import enable_grad, no_grad, state
+from autodiff.tensor import Tensor, wrap_array
+
+
+def _seed(t: Tensor, g, create_graph: bool):
+    if g is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"backward: the gradient can be implied only for one-element outputs, got shape "
+                               f"{t.shape}; pass grad= (∂L/∂output) of that shape")
+        g = t.data * 0 + 1
+    else:
+        g = g.data if isinstance(g, Tensor) else wrap_array(g)
+        if g.shape != t.shape:
+            raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {t.shape}")
+        g = g.astype(t.dtype, copy=False)
+    return Tensor._make(g, None) if create_graph else g
+
+
+def _graph(roots):
+    """Count, for every node reachable from `roots`, how many edges lead into it from its consumers."""
+    pending = {}
+    stack = [r for r in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        if node.freed:
+            raise GraphFreedError(
+                f"backward: trying to go through the graph a second time (at a {node.name} node): its saved "
+                f"arrays were freed by the first backward; pass retain_graph=True to the first call")
+        for x, need in zip(node.inputs, node.needs):
+            if need and x._node is not None:
+                parent = x._node
+                pending[parent] = pending.get(parent, 0) + 1
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return pending
+
+
+def _accumulate(table, key, g):
+    old = table.get(key)
+    table[key] = g if old is None else old + g
+
+
+def _run_hooks(hooks, g, create_graph):
+    for hook in hooks:
+        replaced = hook(g if create_graph else Tensor._make(g, None))
+        if replaced is not None:
+            replaced = replaced if isinstance(replaced, Tensor) else Tensor._make(wrap_array(replaced), None)
+            if replaced.shape != g.shape:
+                raise ValueError(f"hook returned a gradient of shape {replaced.shape}, expected {g.shape}")
+            g = replaced if create_graph else replaced.data
+    return g
+
+
+def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
+    """Backpropagate from `outputs`. With `inputs` None, accumulate into leaves' `.grad`; otherwise return
+    the gradients with respect to `inputs` (a list, None for an unused input when `allow_unused`)."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    captured = [None] * len(inputs) if inputs is not None else None
+    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
+    grads = {}  # node -> summed gradient of its output
+    roots = []
+    for t, g in zip(outputs, grad_outputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"backward: the output (shape {t.shape}) does not require grad; "
+                               f"no input that requires grad was used to compute it")
+        g = _seed(t, g, create_graph)
+        if t._node is None:
+            _deliver(t, g, targets, captured, leaf_grads)
+        else:
+            _accumulate(grads, t._node, g)
+            roots.append(t._node)
+    # target tensors that are not leaves receive the total gradient of the node that made them
+    target_nodes = {}
+    if targets is not None:
+        for t in inputs:
+            if t._node is not None:
+                target_nodes[t._node] = t
+    pending = _graph(list(dict.fromkeys(roots)))
+    ready = [n for n in dict.fromkeys(roots) if pending.get(n, 0) == 0]
+    anomaly = state.anomaly
+    with enable_grad() if create_graph else no_grad():
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node, None)
+            results = None
+            if g is not None:
+                if node.hooks:
+                    g = _run_hooks(node.hooks, g, create_graph)
+                if target_nodes and node in target_nodes:
+                    captured[targets[id(target_nodes[node])]] = g
+                results = _call_backward(node, g, create_graph)
+            for x, need, gx in zip(node.inputs, node.needs, results or (None,) * len(node.inputs)):
+                if not need:
+                    continue
+                parent = x._node
+                if gx is not None:
+                    data = x.data
+                    if gx.shape != data.shape or gx.dtype != data.dtype:
+                        _wrong_gradient(node, gx, data)
+                    if anomaly:
+                        _check_finite(type(node), "backward", gx, [g])
+                    if parent is None:
+                        _deliver(x, gx, targets, captured, leaf_grads)
+                    else:
+                        old = grads.get(parent)
+                        grads[parent] = gx if old is None else old + gx
+                if parent is not None:
+                    pending[parent] -= 1
+                    if pending[parent] == 0:
+                        ready.append(parent)
+            if not retain_graph:
+                node.release()
+        if targets is None:
+            _store_leaf_grads(leaf_grads.values(), create_graph)
+            return None
+    for i, t in enumerate(inputs):
+        if captured[i] is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                               f"pass allow_unused=True to get None for it")
+    if create_graph:
+        return captured
+    return [None if g is None else Tensor._make(g, None) for g in captured]
+
+
+def _call_backward(node, g, create_graph):
+    node.graph = create_graph
+    results = node.backward(g)
+    node.graph = False
+    if type(results) is not tuple:
+        results = (results,)
+    if len(results) != len(node.inputs):
+        raise RuntimeError(f"{node.name}: backward returned {len(results)} gradients for {len(node.inputs)} inputs")
+    return results
+
+
+def _wrong_gradient(node, gx, data):
+    raise RuntimeError(f"{node.name}: backward produced a gradient of shape {tuple(gx.shape)} and dtype {gx.dtype} "
+                       f"for an input of shape {data.shape} and dtype {data.dtype}")
+
+
+def _deliver(leaf, g, targets, captured, leaf_grads):
+    if targets is None:
+        entry = leaf_grads.get(id(leaf))
+        if entry is None:
+            leaf_grads[id(leaf)] = [leaf, g]
+        else:
+            entry[1] = entry[1] + g
+    elif id(leaf) in targets:
+        i = targets[id(leaf)]
+        captured[i] = g if captured[i] is None else captured[i] + g
+
+
+def _store_leaf_grads(entries, create_graph):
+    shared = set()  # one array may reach several leaves (a + b hands g to both): give each its own
+    for leaf, g in entries:
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, create_graph)
+        if create_graph:
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            continue
+        if leaf.grad is not None:
+            g = leaf.grad.data + g
+        elif g.base is not None or id(g) in shared or not g.flags.writeable:
+            g = g.copy()
+        shared.add(id(g))
+        leaf.grad = Tensor._make(g, None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of `outputs` with respect to `inputs`, returned (not accumulated into `.grad`).
+
+    With ``create_graph=True`` the returned gradients are themselves differentiable: a Hessian-vector
+    product is ``grad((grad(f, x, create_graph=True)[0] * v).sum(), x)``.
+    """
+    single_output = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_output else list(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_input else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor) or hasattr(grad_outputs, "shape"):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    return backward(outputs, list(grad_outputs), retain_graph, create_graph, inputs=inputs,
+                    allow_unused=allow_unused)

@@ -1,0 +1,157 @@
+"""`Function`: one node of the graph, with its forward rule and its backward (vector-Jacobian) rule.
+
+Every differentiable op is a subclass with two methods:
+
+    forward(self, *arrays, **params) -> array     computes the output from NumPy/CuPy arrays
+    backward(self, g) -> grad or tuple of grads   one gradient per input, given g = ∂L/∂output
+
+Inside `backward`, read the op's inputs with `self.args`, its output with `self.result`, and array functions
+from `self.ops`. When differentiating once these are plain arrays and NumPy (fast); under
+``create_graph=True`` they are Tensors and autodiff's own differentiable functions, so the very same rule
+builds the graph of the backward pass and gradients of gradients come for free.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodiff.grad_mode import state
+from kernels import registry
+
+
+_ndarray = np.ndarray
+_new = object.__new__
+# set by autodiff.tensor when it is imported (it imports this module first)
+Tensor = None
+_make = None
+wrap_array = None
+
+
+class GraphFreedError(RuntimeError):
+    pass
+
+
+class Function:
+    # a subclass whose forward is elementwise with NumPy broadcasting sets this: inputs whose shape or
+    # dtype differs from the output's are routed through explicit broadcast_to / cast nodes, so that its
+    # backward rule never has to undo broadcasting (book ch. 1.6.1: the chain rule, one node at a time)
+    broadcasts = False
+
+    __slots__ = ("inputs", "out", "needs", "__dict__")
+    graph: bool = False
+    freed: bool = False
+    hooks: list | None = None
+
+    # -- building the graph ---------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs, **params):
+        node = _new(cls)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        try:
+            out = node.forward(*arrays, **params)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise _op_error(cls, arrays, exc) from exc
+        if type(out) is not _ndarray:
+            out = wrap_array(out)
+        if state.anomaly:
+            _check_finite(cls, "forward", out, arrays)
+        if state.grad_enabled:
+            needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
+            if True in needs:
+                if cls.broadcasts:
+                    shape, dtype = out.shape, out.dtype
+                    for x, a, need in zip(inputs, arrays, needs):
+                        if need and (a.shape != shape or a.dtype != dtype):
+                            inputs = _route_broadcasts(inputs, needs, out)
+                            break
+                node.inputs = inputs
+                node.out = out
+                node.needs = needs
+                return _make(out, node)
+        return _make(out, None)
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, g):
+        raise NotImplementedError(f"{self.name} has no backward rule")
+
+    # -- what backward rules read ----------------------------------------------------------------------
+    @property
+    def args(self):
+        """The inputs: arrays when differentiating once, Tensors when recording the backward pass."""
+        if self.graph:
+            return self.inputs
+        return tuple([x.data if isinstance(x, Tensor) else x for x in self.inputs])
+
+    @property
+    def result(self):
+        """The output, as an array or (when recording) as a Tensor made by this very node."""
+        if self.graph:
+            return _make(self.out, self)
+        return self.out
+
+    @property
+    def ops(self):
+        """Array functions for backward rules: NumPy/CuPy, or autodiff's own when recording."""
+        if self.graph:
+            return _namespaces["tensor"]
+        return array_ops(self.out)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__.lower()
+
+    def release(self) -> None:
+        """Free what the backward pass needed (inputs, output, saved arrays): the graph is spent."""
+        self.__dict__.clear()
+        self.inputs = self.out = None
+        self.freed = True
+
+    def __repr__(self) -> str:
+        return f"<{self.name} node>"
+
+
+def _route_broadcasts(inputs, needs, out):
+    shape, dtype = out.shape, out.dtype
+    routed = None
+    for i, x in enumerate(inputs):
+        if needs[i]:
+            data = x.data
+            if data.shape != shape or data.dtype != dtype:
+                from autodiff.ops.shape import broadcast_to, cast
+
+                routed = routed or list(inputs)
+                routed[i] = broadcast_to(cast(x, dtype), shape)
+    return inputs if routed is None else tuple(routed)
+
+
+def _shapes(arrays) -> str:
+    return " and ".join(str(tuple(np.shape(a))) for a in arrays if hasattr(a, "shape"))
+
+
+def _op_error(cls, arrays, exc):
+    name = cls.__name__.lower()
+    kinds = {type(a).__module__.split(".")[0] for a in arrays if hasattr(a, "shape")}
+    if len(kinds) > 1:
+        return TypeError(f"{name}: inputs are on different devices (numpy and cupy arrays); "
+                         f"move them with .to(device) first")
+    explain = getattr(cls, "explain_error", None)
+    message = explain(arrays) if explain else None
+    return type(exc)(message or f"{name}: {exc} (input shapes {_shapes(arrays)})")
+
+
+def _check_finite(cls, phase, value, arrays):
+    data = value.data if hasattr(value, "requires_grad") else value
+    if hasattr(data, "dtype") and data.dtype.kind == "f" and not bool(np.all(np.isfinite(data))):
+        raise FloatingPointError(f"detect_anomaly: {cls.__name__.lower()} {phase} produced NaN or inf "
+                                 f"(input shapes {_shapes(arrays)})")
+
+
+# -- namespaces used by backward rules (filled in by autodiff.ops) ------------------------------------
+_namespaces: dict = {}
+
+
+def array_ops(array):
+    cupy_ndarray = registry._cupy_ndarray
+    return _namespaces["cupy"] if cupy_ndarray is not None and type(array) is cupy_ndarray else _namespaces["numpy"]

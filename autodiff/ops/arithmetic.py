@@ -1,0 +1,118 @@
+"""Arithmetic and matrix product: the chain-rule table for + − × ÷ ** and @ (book ch. 1.6.1).
+
+Each backward rule returns ∂L/∂input for every input, given g = ∂L/∂output. Broadcasting never appears
+here: `Function.broadcasts` routes broadcast inputs through explicit `broadcast_to` nodes first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import kernels
+from autodiff.function import Function
+
+
+class Add(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g  # ∂(a + b)/∂a = ∂(a + b)/∂b = 1
+
+
+class Sub(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.args
+        return g * b, g * a  # ∂(ab)/∂a = b, ∂(ab)/∂b = a
+
+
+class Div(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        a, b = self.args
+        ga = g / b if self.needs[0] else None  # ∂(a/b)/∂a = 1/b
+        gb = -g * self.result / b if self.needs[1] else None  # ∂(a/b)/∂b = −a/b² = −(a/b)/b
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, g):
+        a, b = self.args
+        ga = g * b * a ** (b - 1) if self.needs[0] else None  # ∂aᵇ/∂a = b aᵇ⁻¹
+        gb = g * self.result * self.ops.log(a) if self.needs[1] else None  # ∂aᵇ/∂b = aᵇ ln a
+        return ga, gb
+
+
+class MatMul(Function):
+    """a @ b for arrays of rank ≥ 2 whose leading (batch) axes broadcast; 1-D operands are promoted by
+    `matmul` before reaching here, as NumPy does."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return kernels.matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.args
+        ops = self.ops
+        # z = a b:  ∂L/∂a = g bᵀ,  ∂L/∂b = aᵀ g  (summed over broadcast batch axes)
+        ga = ops.sum_to(g @ ops.mT(b), self.shapes[0]) if self.needs[0] else None
+        gb = ops.sum_to(ops.mT(a) @ g, self.shapes[1]) if self.needs[1] else None
+        return ga, gb
+
+    @staticmethod
+    def explain_error(arrays):
+        a, b = (np.shape(x) for x in arrays)
+        return f"matmul: shapes {tuple(a)} and {tuple(b)} are not aligned"
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules: 1-D operands are promoted to matrices and the added axis removed."""
+    from autodiff.tensor import as_tensor
+
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least one axis, got shapes {a.shape} and {b.shape}")
+    if a.ndim >= 2 and b.ndim >= 2:
+        return MatMul.apply(a, b)
+    a2 = a.reshape(1, -1) if a.ndim == 1 else a
+    b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+    out = MatMul.apply(a2, b2)
+    if b.ndim == 1:
+        out = out.reshape(out.shape[:-1])
+    if a.ndim == 1:
+        out = out.reshape(out.shape[:-2] + out.shape[-1:])
+    return out

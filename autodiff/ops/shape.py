@@ -1,0 +1,195 @@
+"""Ops that move elements without changing them: reshape, transpose, broadcast, indexing, joining.
+
+Their backward rules move the gradient back: broadcast_to ↔ sum_to, getitem ↔ index_add,
+take_along_axis ↔ put_along_axis_add, concatenate ↔ slicing. Each pair is adjoint, so every rule here is
+itself differentiable and double backward works.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodiff.function import Function
+from autodiff.ops.elementwise import _xp
+
+
+# -- array-level helpers (used by forward passes and by backward rules on arrays) ---------------------
+def array_sum_to(a, shape):
+    """Sum `a` over the axes along which `shape` was broadcast to a.shape (the adjoint of broadcast_to)."""
+    shape = tuple(shape)
+    if a.shape == shape:
+        return a
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1)
+    return a.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def is_basic_index(index) -> bool:
+    """Ints, slices, None and Ellipsis select each element at most once: plain assignment can scatter."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
+
+
+def array_index_add(g, index, shape, basic):
+    """zeros(shape) with g added at `index` (repeated integer indices accumulate)."""
+    xp = _xp(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if basic:
+        out[index] = g
+    else:
+        xp.add.at(out, index, g)
+    return out
+
+
+def _full_index(indices, axis, shape):
+    """Index tuple addressing, for each position of `shape`, the element `indices` picks along `axis`."""
+    xp = _xp(indices)
+    grid = list(xp.indices(shape, sparse=True))
+    grid[axis] = xp.broadcast_to(indices, shape)
+    return tuple(grid)
+
+
+def array_put_along_axis_add(g, indices, axis, shape):
+    xp = _xp(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    xp.add.at(out, _full_index(indices, axis, g.shape), g)
+    return out
+
+
+# -- ops -----------------------------------------------------------------------------------------------
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+
+class Transpose(Function):
+    def forward(self, x, axes=None):
+        self.axes = tuple(range(x.ndim - 1, -1, -1)) if axes is None else tuple(a % max(x.ndim, 1) for a in axes)
+        return x.transpose(self.axes)
+
+    def backward(self, g):
+        return g.transpose(tuple(np.argsort(self.axes)))  # the inverse permutation
+
+
+class BroadcastTo(Function):
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return _xp(x).broadcast_to(x, shape)
+
+    def backward(self, g):
+        return self.ops.sum_to(g, self.in_shape)
+
+
+class SumTo(Function):
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return array_sum_to(x, shape)
+
+    def backward(self, g):
+        return self.ops.broadcast_to(g, self.in_shape)
+
+
+class Cast(Function):
+    def forward(self, x, dtype):
+        self.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.in_dtype)
+
+
+class GetItem(Function):
+    def forward(self, x, index):
+        self.index, self.in_shape, self.basic = index, x.shape, is_basic_index(index)
+        return x[index]
+
+    def backward(self, g):
+        return self.ops.index_add(g, self.index, self.in_shape, self.basic)
+
+
+class IndexAdd(Function):
+    """zeros(shape) with g added at index: the backward of getitem, and differentiable itself."""
+
+    def forward(self, g, index, shape, basic):
+        self.index = index
+        return array_index_add(g, index, shape, basic)
+
+    def backward(self, g):
+        return g[self.index]
+
+
+class TakeAlongAxis(Function):
+    def forward(self, x, indices, axis):
+        self.indices, self.axis, self.in_shape = indices, axis, x.shape
+        return _xp(x).take_along_axis(x, indices, axis=axis)
+
+    def backward(self, g):
+        return self.ops.put_along_axis_add(g, self.indices, self.axis, self.in_shape)
+
+
+class PutAlongAxisAdd(Function):
+    def forward(self, g, indices, axis, shape):
+        self.indices, self.axis = indices, axis
+        return array_put_along_axis_add(g, indices, axis, shape)
+
+    def backward(self, g):
+        return self.ops.take_along_axis(g, self.indices, self.axis)
+
+
+class Concatenate(Function):
+    def forward(self, *arrays, axis=0):
+        self.axis = axis % arrays[0].ndim
+        self.bounds = np.cumsum([0] + [a.shape[self.axis] for a in arrays])
+        return _xp(arrays[0]).concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        before = (slice(None),) * self.axis
+        return tuple(g[before + (slice(lo, hi),)] for lo, hi in zip(self.bounds[:-1], self.bounds[1:]))
+
+
+class Stack(Function):
+    def forward(self, *arrays, axis=0):
+        self.axis = axis % (arrays[0].ndim + 1)
+        return _xp(arrays[0]).stack(arrays, axis=axis)
+
+    def backward(self, g):
+        before = (slice(None),) * self.axis
+        return tuple(g[before + (i,)] for i in range(len(self.inputs)))
+
+
+class ToDevice(Function):
+    def forward(self, x, device):
+        self.source = "cpu" if _xp(x) is np else "cuda"
+        return move_array(x, device)
+
+    def backward(self, g):
+        return self.ops.to_device(g, self.source)
+
+
+def move_array(x, device: str):
+    if device == "cpu":
+        return x if isinstance(x, np.ndarray) else x.get()
+    if device == "cuda":
+        from kernels import registry
+
+        return registry.load_cupy().asarray(x)
+    raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+
+
+# -- the differentiable functions behind the rules above ------------------------------------------------
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    return x if x.shape == shape else BroadcastTo.apply(x, shape=shape)
+
+
+def sum_to(x, shape):
+    shape = tuple(shape)
+    return x if x.shape == shape else SumTo.apply(x, shape=shape)
+
+
+def cast(x, dtype):
+    return x if x.dtype == dtype else Cast.apply(x, dtype=np.dtype(dtype))

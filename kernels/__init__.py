@@ -1,0 +1,51 @@
+"""kernels: array-level implementations of the hot primitives, per backend, in a registry.
+
+The lowest layer of minirl (``minirl -> autodiff -> kernels``): it knows arrays, never Tensors.
+Each op has a `numpy_ref` implementation (the oracle) and, on the GPU, CuPy implementations that can be
+swapped at run time to study performance:
+
+    import kernels
+    kernels.available("softmax")                 # the implementations of an op
+    kernels.use(softmax="cupy_fused")            # choose one (also a context manager)
+    kernels.softmax(x, axis=-1)                  # runs the active implementation for x's backend
+
+``MINIRL_KERNELS="op=impl,..."`` makes choices before the program starts.
+"""
+
+from kernels import numpy_ref as _numpy_ref  # noqa: F401  (registers the numpy_ref implementations)
+from kernels.registry import (
+    active,
+    apply_env,
+    available,
+    backend_of,
+    dispatcher,
+    get,
+    load_cupy,
+    ops,
+    parse_env,
+    register,
+    require_contiguous,
+    use,
+)
+
+matmul = dispatcher("matmul")
+logsumexp = dispatcher("logsumexp")
+softmax = dispatcher("softmax")
+softmax_backward = dispatcher("softmax_backward")
+log_softmax = dispatcher("log_softmax")
+log_softmax_backward = dispatcher("log_softmax_backward")
+softmax_cross_entropy = dispatcher("softmax_cross_entropy")
+adam = dispatcher("adam")
+sgd = dispatcher("sgd")
+gae = dispatcher("gae")
+kfac_factor = dispatcher("kfac_factor")
+im2col = dispatcher("im2col")
+col2im = dispatcher("col2im")
+
+apply_env()
+
+__all__ = [
+    "active", "available", "backend_of", "dispatcher", "get", "load_cupy", "ops", "parse_env", "register",
+    "require_contiguous", "use", "matmul", "logsumexp", "softmax", "softmax_backward", "log_softmax",
+    "log_softmax_backward", "softmax_cross_entropy", "adam", "sgd", "gae", "kfac_factor", "im2col", "col2im",
+]

@@ -1,0 +1,163 @@
+"""`numpy_ref`: the reference implementation of every kernel, in the plainest correct NumPy.
+
+These are the oracles the GPU implementations are tested against, and what autodiff runs on the CPU.
+Each function works on arrays only (never on Tensors) and says its formula beside the line computing it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.registry import register
+
+REF = "numpy_ref"
+
+
+@register("matmul", REF)
+def matmul(a, b):
+    return np.matmul(a, b)
+
+
+@register("logsumexp", REF)
+def logsumexp(x, axis=-1, keepdims=False):
+    # log Σ exp(x) = m + log Σ exp(x − m), with m = max x, so that exp never overflows
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+@register("softmax", REF)
+def softmax(x, axis=-1):
+    # softmax(x)_i = exp(x_i − m) / Σ_j exp(x_j − m)   (book eq. 1.12, shifted for stability)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+@register("softmax_backward", REF)
+def softmax_backward(g, y, axis=-1):
+    # ∂L/∂x = y ⊙ (g − Σ_j g_j y_j)
+    return y * (g - np.sum(g * y, axis=axis, keepdims=True))
+
+
+@register("log_softmax", REF)
+def log_softmax(x, axis=-1):
+    # log softmax(x) = x − m − log Σ exp(x − m)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+@register("log_softmax_backward", REF)
+def log_softmax_backward(g, y, axis=-1):
+    # y = log softmax(x):  ∂L/∂x = g − softmax(x) Σ_j g_j = g − exp(y) Σ_j g_j
+    return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
+
+
+@register("softmax_cross_entropy", REF)
+def softmax_cross_entropy(logits, targets):
+    """Cross-entropy of each row of `logits` (N, C) with integer `targets` (N,), and its gradient.
+
+    loss_n = logsumexp(z_n) − z_n[t_n];  ∂loss_n/∂z_n = softmax(z_n) − onehot(t_n)   (book eq. 1.16)
+    """
+    log_p = log_softmax(logits, axis=-1)
+    rows = np.arange(logits.shape[0])
+    loss = -log_p[rows, targets]
+    grad = np.exp(log_p)
+    grad[rows, targets] -= 1
+    return loss, grad
+
+
+@register("adam", REF)
+def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False):
+    """One Adam step on flat buffers, in place (book Algorithm 1.2; AdamW when `decoupled`).
+
+    `step` is the step number t after this update (1 for the first). Buffers are updated in place.
+    """
+    if weight_decay:
+        if decoupled:
+            param *= 1 - lr * weight_decay  # AdamW: θ ← θ − α λ θ, outside the adaptive step
+        else:
+            grad = grad + weight_decay * param  # L2 penalty folded into the gradient
+    m *= beta1
+    m += (1 - beta1) * grad  # m ← β1 m + (1 − β1) g
+    v *= beta2
+    v += (1 - beta2) * grad * grad  # v ← β2 v + (1 − β2) g²
+    bias1 = 1 - beta1**step  # m̂ = m / (1 − β1^t)
+    bias2 = 1 - beta2**step  # v̂ = v / (1 − β2^t)
+    # θ ← θ − α m̂ / (√v̂ + ε), written as PyTorch does so results agree to rounding
+    param -= (lr / bias1) * m / (np.sqrt(v) / np.sqrt(bias2) + eps)
+    return param
+
+
+@register("sgd", REF)
+def sgd(param, grad, buf, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, first=False):
+    """One SGD step with momentum on flat buffers, in place; `buf` is the momentum buffer.
+
+    b ← μ b + (1 − τ) g (b ← g on the first step);  θ ← θ − α (g + μ b if Nesterov else b)
+    """
+    if weight_decay:
+        grad = grad + weight_decay * param
+    if momentum:
+        if first:
+            buf[...] = grad
+        else:
+            buf *= momentum
+            buf += (1 - dampening) * grad
+        grad = grad + momentum * buf if nesterov else buf
+    param -= lr * grad
+    return param
+
+
+@register("gae", REF)
+def gae(rewards, values, next_values, terminated, truncated, gamma, lam):
+    """Generalized advantage estimation, a reverse scan over time for (T, N) arrays.
+
+    δ_t = r_t + γ V(s_{t+1}) (1 − terminated_t) − V(s_t);  A_t = δ_t + γ λ (1 − done_t) A_{t+1}
+    """
+    not_terminal = 1.0 - terminated
+    continues = 1.0 - np.maximum(terminated, truncated)
+    delta = rewards + gamma * next_values * not_terminal - values
+    advantages = np.empty_like(delta)
+    last = np.zeros_like(delta[0])
+    for t in range(delta.shape[0] - 1, -1, -1):
+        last = delta[t] + gamma * lam * continues[t] * last
+        advantages[t] = last
+    return advantages
+
+
+@register("kfac_factor", REF)
+def kfac_factor(a):
+    """The K-FAC Kronecker factor E[a aᵀ] ≈ AᵀA / n from n rows of activations (or gradients)."""
+    return a.T @ a / a.shape[0]
+
+
+def _conv_out(size, kernel, stride, padding):
+    # (W − F + 2P) / S + 1   (book eq. 1.24)
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+@register("im2col", REF)
+def im2col(x, kh, kw, stride=1, padding=0):
+    """Unfold (N, C, H, W) into patches (N, C·kh·kw, OH·OW) so that convolution becomes one matmul."""
+    n, c, h, w = x.shape
+    oh, ow = _conv_out(h, kh, stride, padding), _conv_out(w, kw, stride, padding)
+    if padding:
+        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = x[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride]
+    return cols.reshape(n, c * kh * kw, oh * ow)
+
+
+@register("col2im", REF)
+def col2im(cols, shape, kh, kw, stride=1, padding=0):
+    """The adjoint of im2col: scatter-add patches (N, C·kh·kw, OH·OW) back into an (N, C, H, W) image."""
+    n, c, h, w = shape
+    oh, ow = _conv_out(h, kh, stride, padding), _conv_out(w, kw, stride, padding)
+    cols = cols.reshape(n, c, kh, kw, oh, ow)
+    x = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            x[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += cols[:, :, i, j]
+    return x[:, :, padding : padding + h, padding : padding + w] if padding else x

@@ -1,0 +1,1 @@
+"""Classic control environments with Gymnasium's exact dynamics; each registers itself here."""

@@ -1,0 +1,1 @@
+"""Tabular (toy-text) environments; each registers itself with `minirl.envs.register`."""

@@ -1,0 +1,119 @@
+"""`VectorizedEnv`: N copies of an environment kept in arrays and stepped by one array operation.
+
+An environment's physics is written once, for a batch of copies, as an object with
+
+    observation_space, action_space      one copy's spaces
+    draws_per_reset                      how many uniform numbers in [0, 1) one reset takes from a copy's generator
+    initial_state(uniforms, options)     (M, draws_per_reset) uniforms -> state (d, M): row j is variable j of every copy
+    step(state, actions, elapsed)        -> (next state (d, M), rewards (M,), terminated (M,)); `elapsed` counts the
+                                            steps each copy took since its reset
+    observe(state)                       (d, M) -> observations (M, *obs_shape)
+
+and the same physics object drives both the single env (`minirl.envs.classic_control.base.ClassicControlEnv`, a
+batch of one) and this vector env, so the two cannot drift apart.
+
+Seeding matches N single envs exactly: copy i has its own generator (seeded with seed + i), and its resets use
+the numbers that generator would give a single env, in the same order. Drawing them one copy at a time would
+need a Python loop over the copies that reset at every step, so each copy keeps a reserve: one call draws the
+numbers of its next `resets_per_refill` resets, which is the same stream, only fetched ahead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minirl.envs.spaces import Discrete, batch_space
+from minirl.envs.spaces.space import np_random
+from minirl.envs.vector.vector_env import VectorEnv
+
+
+class VectorizedEnv(VectorEnv):
+    """Steps `num_envs` copies of `physics` at once, with same-step autoreset and a per-copy time limit."""
+
+    resets_per_refill = 64
+
+    def __init__(self, physics, num_envs: int = 1, max_episode_steps: int | None = None, render_mode=None):
+        if render_mode is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: minirl's own environments do not render (render_mode={render_mode!r}); "
+                "use minirl.envs.from_gymnasium(...) to watch Gymnasium's version"
+            )
+        if int(num_envs) <= 0:
+            raise ValueError(f"{type(self).__name__}: num_envs must be positive, got {num_envs}")
+        self.physics = physics
+        self.num_envs = int(num_envs)
+        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
+        self.single_observation_space = physics.observation_space
+        self.single_action_space = physics.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        width = self.resets_per_refill * physics.draws_per_reset
+        self._generators: list[np.random.Generator | None] = [None] * self.num_envs
+        self._reserve = np.zeros((self.num_envs, width))
+        self._cursor = np.full(self.num_envs, width)  # next unused column of each copy's reserve
+        self.state = None
+        self.elapsed = np.zeros(self.num_envs, dtype=np.int64)
+
+    def reset(self, *, seed=None, options=None):
+        width = self._reserve.shape[1]
+        for i, copy_seed in enumerate(self.copy_seeds(seed)):
+            if copy_seed is not None or self._generators[i] is None:
+                self._generators[i], _ = np_random(copy_seed)
+                self._cursor[i] = width  # numbers fetched from the old generator no longer apply
+        self.state = self.physics.initial_state(self._uniforms(np.arange(self.num_envs)), options)
+        self.elapsed[:] = 0
+        return self.physics.observe(self.state), {}
+
+    def step(self, actions):
+        if self.state is None:
+            raise RuntimeError(f"{type(self).__name__}: call reset() before step()")
+        actions = self._check_actions(actions)
+        self.state, rewards, terminated = self.physics.step(self.state, actions, self.elapsed)
+        self.elapsed += 1
+        if self.max_episode_steps is None:
+            truncated = np.zeros(self.num_envs, dtype=bool)
+        else:
+            truncated = self.elapsed >= self.max_episode_steps
+        observations = self.physics.observe(self.state)
+        info = {}
+        done = terminated | truncated
+        if done.any():
+            # same-step autoreset: the finished episode's last observation goes to info, the new one's first is returned
+            ended = np.flatnonzero(done)
+            info["final_obs"], info["_final_obs"] = observations.copy(), done
+            self.state[:, ended] = self.physics.initial_state(self._uniforms(ended), None)
+            self.elapsed[ended] = 0
+            observations[ended] = self.physics.observe(self.state[:, ended])
+        return observations, rewards, terminated, truncated, info
+
+    def _uniforms(self, copies: np.ndarray) -> np.ndarray:
+        """The next `draws_per_reset` uniforms of each copy in `copies`, shape (len(copies), draws_per_reset)."""
+        width = self._reserve.shape[1]
+        for i in copies[self._cursor[copies] == width]:  # only copies whose reserve ran out
+            self._reserve[i] = self._generators[i].random(width)
+            self._cursor[i] = 0
+        columns = self._cursor[copies, None] + np.arange(self.physics.draws_per_reset)
+        self._cursor[copies] += self.physics.draws_per_reset
+        return self._reserve[copies[:, None], columns]
+
+    def _check_actions(self, actions) -> np.ndarray:
+        space, n = self.single_action_space, self.num_envs
+        actions = np.asarray(actions)
+        if isinstance(space, Discrete):
+            low, high = int(space.start), int(space.start + space.n - 1)
+            if (
+                actions.shape != (n,)
+                or actions.dtype.kind not in "iu"
+                or actions.min() < low
+                or actions.max() > high
+            ):
+                raise ValueError(
+                    f"{type(self).__name__}.step: expected {n} integer actions in [{low}, {high}], shape ({n},); "
+                    f"got shape {actions.shape}, dtype {actions.dtype}: {np.array2string(actions, threshold=8)}"
+                )
+        elif actions.shape != (n, *space.shape):
+            raise ValueError(
+                f"{type(self).__name__}.step: expected actions of shape {(n, *space.shape)} (one {space} per copy), "
+                f"got shape {actions.shape}"
+            )
+        return actions
