@@ -19,12 +19,12 @@ def _seed(t: Tensor, g, create_graph: bool):
         if t.data.size != 1:
             raise RuntimeError(f"backward: the gradient can be implied only for one-element outputs, got shape "
                                f"{t.shape}; pass grad= (∂L/∂output) of that shape")
-        g = t.data * 0 + 1
+        g = np.ones_like(t.data)  # not t.data * 0 + 1: an inf or NaN output still gets the seed 1
     else:
         g = g.data if isinstance(g, Tensor) else wrap_array(g)
         if g.shape != t.shape:
             raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {t.shape}")
-        g = g.astype(t.dtype, copy=False)
+        g = g.astype(t.dtype)  # a copy: leaves' .grad must never alias the caller's array
     return Tensor._make(g, None) if create_graph else g
 
 
@@ -56,7 +56,7 @@ def _accumulate(table, key, g):
 
 def _run_hooks(hooks, g, create_graph):
     for hook in hooks:
-        replaced = hook(g if create_graph else Tensor._make(g, None))
+        replaced = hook(g if create_graph else Tensor._make(wrap_array(g), None))
         if replaced is not None:
             replaced = replaced if isinstance(replaced, Tensor) else Tensor._make(wrap_array(replaced), None)
             if replaced.shape != g.shape:
@@ -135,7 +135,7 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
                                f"pass allow_unused=True to get None for it")
     if create_graph:
         return captured
-    return [None if g is None else Tensor._make(g, None) for g in captured]
+    return [None if g is None else Tensor._make(wrap_array(g), None) for g in captured]
 
 
 def _call_backward(node, g, create_graph):
@@ -178,6 +178,7 @@ def _store_leaf_grads(entries, create_graph):
             g = leaf.grad.data + g
         elif g.base is not None or id(g) in shared or not g.flags.writeable:
             g = g.copy()
+        g = wrap_array(g)  # NumPy turns 0-d results into scalars: a gradient is always an array
         shared.add(id(g))
         leaf.grad = Tensor._make(g, None)
 

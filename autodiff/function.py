@@ -46,7 +46,17 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         node = _new(cls)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = []
+        needs = []
+        record = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs.append(x._requires_grad)
+                record = record or x._requires_grad
+            else:
+                arrays.append(x)
+                needs.append(False)
         try:
             out = node.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as exc:
@@ -55,20 +65,14 @@ class Function:
             out = wrap_array(out)
         if state.anomaly:
             _check_finite(cls, "forward", out, arrays)
-        if state.grad_enabled:
-            needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
-            if True in needs:
-                if cls.broadcasts:
-                    shape, dtype = out.shape, out.dtype
-                    for x, a, need in zip(inputs, arrays, needs):
-                        if need and (a.shape != shape or a.dtype != dtype):
-                            inputs = _route_broadcasts(inputs, needs, out)
-                            break
-                node.inputs = inputs
-                node.out = out
-                node.needs = needs
-                return _make(out, node)
-        return _make(out, None)
+        if not (record and state.grad_enabled):
+            return _make(out, None)
+        if cls.broadcasts:
+            inputs = _route_broadcasts(inputs, needs, out)
+        node.inputs = inputs
+        node.out = out
+        node.needs = tuple(needs)
+        return _make(out, node)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -113,16 +117,15 @@ class Function:
 
 
 def _route_broadcasts(inputs, needs, out):
+    """Inputs whose shape or dtype differ from the output's go through explicit cast/broadcast_to nodes."""
     shape, dtype = out.shape, out.dtype
     routed = None
     for i, x in enumerate(inputs):
-        if needs[i]:
-            data = x.data
-            if data.shape != shape or data.dtype != dtype:
-                from autodiff.ops.shape import broadcast_to, cast
+        if needs[i] and (x.data.shape != shape or x.data.dtype != dtype):
+            from autodiff.ops.shape import broadcast_to, cast
 
-                routed = routed or list(inputs)
-                routed[i] = broadcast_to(cast(x, dtype), shape)
+            routed = routed or list(inputs)
+            routed[i] = broadcast_to(cast(x, dtype), shape)
     return inputs if routed is None else tuple(routed)
 
 

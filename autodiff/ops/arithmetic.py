@@ -104,15 +104,24 @@ def matmul(a, b):
     from autodiff.tensor import as_tensor
 
     a, b = as_tensor(a), as_tensor(b)
+    if a.data.ndim >= 2 and b.data.ndim >= 2 and a.data.dtype == b.data.dtype:
+        return MatMul.apply(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one axis, got shapes {a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:  # name the shapes given, not the promoted ones
+        raise ValueError(MatMul.explain_error([a.data, b.data]))
+    if a.dtype != b.dtype:  # promote through cast nodes, so that each gradient comes back in its input's dtype
+        from autodiff.ops.shape import cast
+
+        dtype = np.result_type(a.dtype, b.dtype)
+        a, b = cast(a, dtype), cast(b, dtype)
     if a.ndim >= 2 and b.ndim >= 2:
         return MatMul.apply(a, b)
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     out = MatMul.apply(a2, b2)
+    if a.ndim == 1:  # drop the added row axis first, then the added column axis: 1-D @ 1-D is 0-d
+        out = out.reshape(out.shape[:-2] + out.shape[-1:])
     if b.ndim == 1:
         out = out.reshape(out.shape[:-1])
-    if a.ndim == 1:
-        out = out.reshape(out.shape[:-2] + out.shape[-1:])
     return out

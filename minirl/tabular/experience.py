@@ -25,6 +25,8 @@ from typing import Callable
 
 import numpy as np
 
+from minirl.tabular.mdp import greedy_policy_from
+
 
 def as_generator(seed=None) -> np.random.Generator:
     """A `np.random.Generator` from an int seed, None (fresh entropy) or an existing generator (shared)."""
@@ -51,6 +53,8 @@ class StateIndex:
         parts = getattr(space, "spaces", None)
         if parts is None:
             parts = (space,)
+        elif isinstance(parts, dict):
+            raise TypeError(f"tabular methods need a Discrete observation space (or a tuple of them), got {space!r}")
         for part in parts:
             if not hasattr(part, "n"):
                 raise TypeError(
@@ -92,15 +96,9 @@ def epsilon_greedy(q: np.ndarray, epsilon: float, rng: np.random.Generator) -> i
     return greedy_action(q, rng)
 
 
-def greedy_policy(Q: np.ndarray) -> np.ndarray:
-    """The (S, A) greedy policy of a Q table, ties sharing the probability equally."""
-    best = np.isclose(Q, Q.max(axis=1, keepdims=True), rtol=0.0, atol=1e-12)
-    return best / best.sum(axis=1, keepdims=True)
-
-
 def epsilon_greedy_policy(Q: np.ndarray, epsilon: float) -> np.ndarray:
-    """The (S, A) ε-greedy policy: ε/|A| on every action, 1 − ε shared by the greedy ones."""
-    return epsilon / Q.shape[1] + (1.0 - epsilon) * greedy_policy(Q)
+    """The (S, A) ε-greedy policy of a Q table: ε/|A| on every action, 1 - ε shared by the greedy ones."""
+    return epsilon / Q.shape[1] + (1.0 - epsilon) * greedy_policy_from(Q, ties="split")
 
 
 def as_policy(policy, index: StateIndex) -> Callable:
@@ -165,5 +163,5 @@ class ControlResult:
 
     @property
     def policy(self) -> np.ndarray:
-        """The greedy (S, A) policy of Q."""
-        return greedy_policy(self.Q)
+        """The greedy (S, A) policy of Q (one-hot; ties go to the lowest action)."""
+        return greedy_policy_from(self.Q)

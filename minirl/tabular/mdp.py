@@ -66,6 +66,18 @@ def _terminal_mask(terminal_states, num_states: int) -> np.ndarray:
     return mask
 
 
+def _initial_distribution(rho0, terminal: np.ndarray) -> np.ndarray:
+    if rho0 is None:
+        if terminal.all():
+            raise ValueError("every state is terminal; give an initial_distribution")
+        return (~terminal) / np.sum(~terminal)
+    rho0 = _as_float_array(rho0, "initial_distribution")
+    if rho0.shape != terminal.shape:
+        raise ValueError(f"initial_distribution must have shape (S,) = {terminal.shape}, got {rho0.shape}")
+    check_stochastic(rho0, "initial_distribution")
+    return rho0
+
+
 class MRP:
     """A Markov reward process <S, P, R, γ> (book 2.3.2): P (S, S) row-stochastic, R (S,) with R_t = R(S_t)."""
 
@@ -135,6 +147,12 @@ class MRP:
         """The return of one sampled trajectory from `start`: one Monte-Carlo sample of V(start) (2.14)."""
         return self.return_of(self.sample_trajectory(start, rng, horizon))
 
+    def as_mdp(self) -> "MDP":
+        """The same process as an MDP with a single action whose reward is R(s), paid on leaving s (so the
+        first reward of an episode is that of its start state, as in (2.13))."""
+        return MDP(self.P[:, None, :], self.R[:, None], self.gamma, terminal_states=self.terminal,
+                   states=self.states)
+
     def __repr__(self) -> str:
         return f"MRP(num_states={self.num_states}, gamma={self.gamma})"
 
@@ -145,9 +163,12 @@ class MDP:
     P: (S, A, S) with P[s, a, s'] = p(s'|s, a), each P[s, a, :] a distribution.
     R: (S, A) reward of taking a in s, or (S, A, S) reward of the transition s -a-> s'.
     terminal_states: indices (or a boolean mask) of absorbing zero-reward states; their rows are overwritten.
+    initial_distribution: ρ0 of (2.18), the distribution of S_0 (S,); default uniform over non-terminal states.
+    states, actions: optional names, e.g. ``states=["g", "t1", ...]``.
     """
 
-    def __init__(self, P, R, gamma: float, terminal_states=None, states=None, actions=None):
+    def __init__(self, P, R, gamma: float, terminal_states=None, initial_distribution=None, states=None,
+                 actions=None):
         P, R = _as_float_array(P, "P"), _as_float_array(R, "R")
         if P.ndim != 3 or P.shape[0] != P.shape[2]:
             raise ValueError(f"MDP: P must have shape (S, A, S) = (states, actions, next states), got {P.shape}")
@@ -162,8 +183,42 @@ class MDP:
         self.P, self.R, self.gamma = P, R, _check_gamma(gamma)
         # r(s, a) = Σ_s' p(s'|s, a) R(s, a, s'): all that the Bellman equations need
         self.expected_reward = R if R.ndim == 2 else np.einsum("sat,sat->sa", P, R)
+        self.initial_distribution = _initial_distribution(initial_distribution, self.terminal)
         self.states = list(states) if states is not None else list(range(S))
         self.actions = list(actions) if actions is not None else list(range(A))
+
+    outcomes = None  # set by `from_outcomes`: the (probs, next_states, rewards) tables it was built from
+
+    @classmethod
+    def from_outcomes(cls, probs, next_states, rewards, gamma: float, terminal_states=None, **names) -> "MDP":
+        """An MDP from the list of outcomes of every (s, a), the way Gymnasium's toy-text ``env.P[s][a]`` lists
+        ``(probability, next state, reward, terminated)``: three (S, A, K) arrays, outcome k of (s, a)
+        happening with probability probs[s, a, k]. Several outcomes may share a next state with different
+        rewards (slipping into the cliff and walking into the start both end at the start), so R(s, a, s') is
+        kept as the mean reward given s'. The tables themselves are kept in `mdp.outcomes`;
+        `DiscreteMDPEnv` samples from them in their order, as Gymnasium does.
+        """
+        probs = np.asarray(probs, dtype=np.float64)
+        next_states = np.asarray(next_states, dtype=np.int64)
+        rewards = np.broadcast_to(np.asarray(rewards, dtype=np.float64), probs.shape)
+        if probs.ndim != 3 or next_states.shape != probs.shape:
+            raise ValueError(f"from_outcomes: probs and next_states must both have shape (S, A, K), got "
+                             f"{probs.shape} and {next_states.shape}")
+        S, A, _ = probs.shape
+        P = np.zeros((S, A, S))
+        mass = np.zeros((S, A, S))  # Σ_k p_k r_k over the outcomes k that lead to s'
+        s_idx, a_idx = np.indices((S, A))
+        for k in range(probs.shape[2]):
+            np.add.at(P, (s_idx, a_idx, next_states[..., k]), probs[..., k])
+            np.add.at(mass, (s_idx, a_idx, next_states[..., k]), probs[..., k] * rewards[..., k])
+        R = np.divide(mass, P, out=np.zeros_like(P), where=P > 0)  # E[r | s, a, s']
+        mdp = cls(P, R, gamma, terminal_states=terminal_states, **names)
+        probs, next_states, rewards = probs.copy(), next_states.copy(), rewards.copy()
+        t = mdp.terminal
+        probs[t], next_states[t], rewards[t] = 0.0, np.flatnonzero(t)[:, None, None], 0.0  # absorbing
+        probs[t, :, 0] = 1.0
+        mdp.outcomes = (probs, next_states, rewards)
+        return mdp
 
     @property
     def num_states(self) -> int:

@@ -13,19 +13,15 @@ decrease the soft values (Theorem 6.1), and the iteration stops at the soft-opti
 satisfy V*(s) = α log Σ_a exp(Q*(s, a)/α). As α -> 0 the soft values tend to the ordinary optimal ones
 (|V*_soft - V*| <= α log|A| / (1 - γ)); with a large α the policy tends to uniform.
 
-`mdp` is a `minirl.tabular.MDP` (or anything with ``P`` (S, A, S'), ``expected_reward`` (S, A) and ``gamma``).
+`mdp` is a `minirl.tabular.MDP`; policies are (S, A) arrays of π(a|s).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def _model(mdp):
-    P = np.asarray(mdp.P, dtype=np.float64)
-    r = mdp.expected_reward
-    r = np.asarray(r() if callable(r) else r, dtype=np.float64)
-    return P, r, float(mdp.gamma)
+from minirl.tabular.mdp import uniform_policy
+from minirl.tabular.operators import q_from_v
 
 
 def entropy(policy: np.ndarray) -> np.ndarray:
@@ -40,16 +36,14 @@ def soft_value(Q: np.ndarray, policy: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def soft_bellman_backup(mdp, Q: np.ndarray, policy: np.ndarray, alpha: float) -> np.ndarray:
-    """One application of the soft Bellman backup operator: T^π Q = r + γ P V  (6.21)."""
-    P, r, gamma = _model(mdp)
-    return r + gamma * P @ soft_value(Q, policy, alpha)
+    """One application of the soft Bellman backup operator: T^π Q = r + γ Σ_s' p(s'|s, a) V(s')  (6.21)."""
+    return q_from_v(mdp, soft_value(Q, policy, alpha))
 
 
 def soft_policy_evaluation(mdp, policy: np.ndarray, alpha: float, *, tol: float = 1e-10,
                            max_iterations: int = 100_000, Q0=None) -> np.ndarray:
     """The soft Q of `policy`: iterate Q_k = T^π Q_{k-1} until ‖Q_k - Q_{k-1}‖∞ < tol."""
-    P, r, _ = _model(mdp)
-    Q = np.zeros_like(r) if Q0 is None else np.array(Q0, dtype=np.float64)
+    Q = np.zeros(mdp.expected_reward.shape) if Q0 is None else np.array(Q0, dtype=np.float64)
     for _ in range(max_iterations):
         Q_new = soft_bellman_backup(mdp, Q, policy, alpha)
         if np.max(np.abs(Q_new - Q)) < tol:
@@ -72,8 +66,7 @@ def soft_policy_iteration(mdp, alpha: float, *, tol: float = 1e-8, max_iteration
     soft-optimal policy at temperature α."""
     if alpha <= 0:
         raise ValueError(f"soft_policy_iteration: the temperature alpha must be > 0, got {alpha}")
-    P, r, _ = _model(mdp)
-    policy = np.full(r.shape, 1.0 / r.shape[1]) if policy0 is None else np.array(policy0, dtype=np.float64)
+    policy = uniform_policy(mdp) if policy0 is None else np.array(policy0, dtype=np.float64)
     Q = None
     for _ in range(max_iterations):
         Q = soft_policy_evaluation(mdp, policy, alpha, tol=tol * 1e-2, Q0=Q)

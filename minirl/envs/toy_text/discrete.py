@@ -7,6 +7,7 @@ learner's estimate can be checked against the exact answer of the model it sampl
     env = DiscreteMDPEnv(random_mdp(5, 2, seed=0))
     obs, info = env.reset(seed=0)
     obs, reward, terminated, truncated, info = env.step(1)   # S' ~ p(·|s, a), reward R(s, a, S')
+    env.mdp                                                  # the model, for minirl.tabular.dp
 
 `terminated` is True on entering a terminal state of the MDP. Nothing here truncates: `make` adds a
 `TimeLimit` when the registered spec sets `max_episode_steps`.
@@ -31,27 +32,15 @@ def categorical_sample(probs: np.ndarray, rng: np.random.Generator) -> int:
 class DiscreteMDPEnv(Env):
     """Gymnasium-style environment whose dynamics are `mdp` (a `minirl.tabular.MDP`).
 
-    initial_state_distribution: (S,) probabilities of S_0 (ρ0 of eq. 2.18); default uniform over the
-    non-terminal states. ``reset(options={"state": s})`` starts in `s` instead (exploring starts, Alg 2.9).
+    Episodes start in S_0 ~ `mdp.initial_distribution` (ρ0 of eq. 2.18); ``reset(options={"state": s})``
+    starts in `s` instead (exploring starts, Algorithm 2.9).
     """
 
     metadata = {"render_modes": []}
 
-    def __init__(self, mdp, initial_state_distribution=None):
+    def __init__(self, mdp):
         self.mdp = mdp
-        S = mdp.num_states
-        if initial_state_distribution is None:
-            if mdp.terminal.all():
-                raise ValueError("DiscreteMDPEnv: every state is terminal; give initial_state_distribution")
-            rho0 = (~mdp.terminal).astype(np.float64)
-        else:
-            rho0 = np.asarray(initial_state_distribution, dtype=np.float64)
-            if rho0.shape != (S,):
-                raise ValueError(f"initial_state_distribution must have shape (S,) = ({S},), got {rho0.shape}")
-            if np.any(rho0 < 0) or rho0.sum() <= 0:
-                raise ValueError("initial_state_distribution must be non-negative and not all zero")
-        self.initial_state_distribution = rho0 / rho0.sum()
-        self.observation_space = Discrete(S)
+        self.observation_space = Discrete(mdp.num_states)
         self.action_space = Discrete(mdp.num_actions)
         self.s: int | None = None
 
@@ -62,7 +51,7 @@ class DiscreteMDPEnv(Env):
             if not 0 <= self.s < self.mdp.num_states:
                 raise ValueError(f"reset: options['state'] must be in 0..{self.mdp.num_states - 1}, got {self.s}")
         else:
-            self.s = categorical_sample(self.initial_state_distribution, self.np_random)
+            self.s = categorical_sample(self.mdp.initial_distribution, self.np_random)
         return self.s, {"prob": 1.0}
 
     def step(self, action):
@@ -71,11 +60,19 @@ class DiscreteMDPEnv(Env):
         if not self.action_space.contains(action):
             raise ValueError(f"{type(self).__name__}: action {action!r} is not in {self.action_space}")
         s, a = self.s, int(action)
-        s_next = self.sample_next_state(s, a)
+        s_next, reward, prob = self.sample_transition(s, a)
         self.s = s_next
-        reward = self.mdp.reward(s, a, s_next)
-        return s_next, reward, bool(self.mdp.terminal[s_next]), False, {"prob": float(self.mdp.P[s, a, s_next])}
+        return s_next, reward, bool(self.mdp.terminal[s_next]), False, {"prob": prob}
 
-    def sample_next_state(self, s: int, a: int) -> int:
-        """S' ~ p(·|s, a). Subclasses that mirror a Gymnasium environment draw in its order of outcomes."""
-        return categorical_sample(self.mdp.P[s, a], self.np_random)
+    def sample_transition(self, s: int, a: int) -> tuple[int, float, float]:
+        """(S', R, probability of this outcome) for taking `a` in `s`.
+
+        An MDP built by `MDP.from_outcomes` is sampled outcome by outcome in its listed order (Gymnasium's
+        way: the same seed gives the same trajectory); any other MDP by S' ~ P(·|s, a), R = R(s, a, S').
+        """
+        if self.mdp.outcomes is not None:
+            probs, next_states, rewards = (table[s, a] for table in self.mdp.outcomes)
+            k = categorical_sample(probs, self.np_random)
+            return int(next_states[k]), float(rewards[k]), float(probs[k])
+        s_next = categorical_sample(self.mdp.P[s, a], self.np_random)
+        return s_next, self.mdp.reward(s, a, s_next), float(self.mdp.P[s, a, s_next])

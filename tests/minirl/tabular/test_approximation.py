@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minirl.envs.core import Env
+from minirl.envs import Env
 from minirl.envs.spaces import Discrete
 from minirl.tabular.approximation import (RBF, Fourier, OneHot, Polynomial, StateAggregation, TileCoding,
                                           gradient_mc_prediction, linear_value, semi_gradient_td0,

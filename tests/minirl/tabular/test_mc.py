@@ -4,30 +4,19 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minirl.envs.core import Env
+from minirl.envs import Env, TimeLimit
 from minirl.envs.spaces import Discrete
-from minirl.envs.wrappers import TimeLimit
+from minirl.envs.toy_text.discrete import DiscreteMDPEnv
+from minirl.tabular.examples import random_walk
 from minirl.tabular.mc import (every_visit_mc_prediction, first_visit_mc_prediction, mc_exploring_starts,
                                mc_prediction, on_policy_mc_control)
 
 WALK_TRUE = np.arange(1, 6) / 6  # random walk with 5 states: v(A..E) = 1/6 .. 5/6
 
 
-class Walk(Env):
-    """Random walk 0..n+1 (0 and n+1 terminal), start in the middle, +1 on reaching the right end."""
-
-    def __init__(self, n=5):
-        self.n = n
-        self.observation_space, self.action_space = Discrete(n + 2), Discrete(1)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.s = (self.n + 1) // 2
-        return self.s, {}
-
-    def step(self, action):
-        self.s += 1 if self.np_random.random() < 0.5 else -1
-        return self.s, float(self.s == self.n + 1), self.s in (0, self.n + 1), False, {}
+def Walk():
+    """Sutton & Barto's random walk (Example 6.2): states 0..6, both ends terminal, +1 on the right."""
+    return DiscreteMDPEnv(random_walk(5))
 
 
 class Scripted(Env):

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minirl.envs.core import Env
-from minirl.envs.spaces import Discrete
-from minirl.envs.wrappers import Wrapper
+from minirl.envs import Wrapper
+from minirl.envs.toy_text.discrete import DiscreteMDPEnv
+from minirl.tabular.examples import random_walk, student_mrp
 from minirl.tabular.mc import every_visit_mc_prediction, mc_prediction
 from minirl.tabular.td import (lambda_returns, n_step_returns, n_step_td_prediction, td0_prediction, td_lambda,
                                td_lambda_forward)
@@ -16,52 +16,24 @@ WALK_TRUE = np.arange(1, 6) / 6
 WALK_POLICY = np.ones((7, 1))
 
 
-class Walk(Env):
-    """Random walk 0..n+1 (0 and n+1 terminal), start in the middle, +1 on reaching the right end."""
-
-    def __init__(self, n=5, right_reward=1.0):
-        self.n, self.right_reward = n, right_reward
-        self.observation_space, self.action_space = Discrete(n + 2), Discrete(1)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.s = (self.n + 1) // 2
-        return self.s, {}
-
-    def step(self, action):
-        self.s += 1 if self.np_random.random() < 0.5 else -1
-        reward = self.right_reward if self.s == self.n + 1 else (-1.0 if self.s == 0 and self.right_reward < 0 else 0.0)
-        return self.s, reward, self.s in (0, self.n + 1), False, {}
+def Walk(n=5, right_reward=1.0):
+    """Sutton & Barto's random walk (Examples 6.2, 7.1): states 0..n+1, both ends terminal, start in the
+    middle; reaching the right end pays `right_reward`, the left end pays -1 when right_reward < 0."""
+    return DiscreteMDPEnv(random_walk(n, left_reward=-1.0 if right_reward < 0 else 0.0, right_reward=right_reward))
 
 
 # The student MRP of the book's figs. 2.4-2.6 (BOOK_MAP §2.2): g t1 t2 r p b, Bed absorbing with reward 0.
-STUDENT_P = np.array([[0.9, 0.1, 0, 0, 0, 0], [0.3, 0, 0.7, 0, 0, 0], [0, 0, 0, 0.1, 0.6, 0.3],
-                      [0, 0.1, 0.9, 0, 0, 0], [0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 1]])
-STUDENT_R = np.array([-1.0, -2.0, -2.0, 1.0, 10.0, 0.0])
 STUDENT_V = np.array([-5.8368, -1.2110, 3.7538, 3.9316, 10.0, 0.0])  # (I - 0.9P)^{-1}R, eq. 2.29
 
 
-class Student(Env):
-    """The student MRP as an environment: the reward for leaving s is R(s); reaching Bed terminates;
+def Student():
+    """The student MRP as an environment: one action, the reward for leaving s is R(s), Bed terminal;
     episodes start in a uniformly random non-terminal state."""
-
-    def __init__(self):
-        self.observation_space, self.action_space = Discrete(6), Discrete(1)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.s = int(self.np_random.integers(5))
-        return self.s, {}
-
-    def step(self, action):
-        r = STUDENT_R[self.s]
-        self.s = int(self.np_random.choice(6, p=STUDENT_P[self.s]))
-        return self.s, r, self.s == 5, False, {}
+    return DiscreteMDPEnv(student_mrp(0.9).as_mdp())
 
 
 def test_student_mrp_closed_form_matches_the_values_used_below():
-    V = np.linalg.solve(np.eye(6) - 0.9 * STUDENT_P, STUDENT_R)
-    assert np.allclose(V, STUDENT_V, atol=1e-4)
+    assert np.allclose(student_mrp(0.9).solve(), STUDENT_V, atol=1e-4)
 
 
 @pytest.mark.parametrize("method", ["td0", "every_visit_mc"])

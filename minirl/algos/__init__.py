@@ -1,0 +1,25 @@
+"""The agents, one readable file per algorithm (book chapters 2 and 4-6), behind one small API (base.py).
+
+`ALGORITHMS` maps the names the CLI accepts to their classes, imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+ALGORITHMS = {
+    "random": "minirl.algos.random_agent:RandomAgent",
+    "q_learning": "minirl.algos.tabular_q:TabularQLearning",
+}
+
+
+def get(name: str):
+    try:
+        module, _, cls = ALGORITHMS[name].partition(":")
+    except KeyError:
+        raise KeyError(f"unknown algorithm {name!r}; available: {', '.join(sorted(ALGORITHMS))}") from None
+    return getattr(importlib.import_module(module), cls)
+
+
+def names() -> list[str]:
+    return sorted(ALGORITHMS)

@@ -1,0 +1,173 @@
+"""What every agent shares: the small API of DESIGN.md, hyperparameter tables, evaluation and checkpoints.
+
+    agent = Algo(env, seed=0, **hyperparameters)   # env: an Env or a registered id
+    agent.learn(total_steps)                       # train; returns the agent
+    action = agent.act(obs, deterministic=True)
+    agent.evaluate(episodes=20)                    # {"mean_return", "std_return", "episodes"}
+    agent.save("checkpoint.npz");  Algo.load("checkpoint.npz")
+
+An algorithm file subclasses `Agent`, declares `hyperparameters` (defaults, one line of documentation each)
+and per-environment overrides in `env_defaults`, and writes `_train(total_steps, hooks)`, `act`,
+`state_dict` and `load_state_dict`. Unknown hyperparameters are an error that lists the known ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from minirl.runs.checkpoint import generator_state, load_checkpoint, restore_generator, save_checkpoint
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    default: object
+    doc: str
+
+
+class TrainingHooks:
+    """What a training loop reports to: `on_step(agent)` after every environment step and
+    `on_episode(agent, episode_return, episode_length)` at every episode end. The CLI's logger, progress bar
+    and checkpoints are hooks; a hook that returns False from `on_step` stops training."""
+
+    def on_step(self, agent) -> bool | None:
+        return None
+
+    def on_episode(self, agent, episode_return: float, episode_length: int) -> None:
+        return None
+
+
+class Agent:
+    name: str = ""
+    hyperparameters: dict[str, Hyperparameter] = {}
+    env_defaults: dict[str, dict] = {}
+
+    def __init__(self, env, seed: int = 0, **overrides):
+        from minirl.envs import make
+
+        self.env_id = env if isinstance(env, str) else getattr(getattr(env, "spec", None), "id", None)
+        self.env = make(env) if isinstance(env, str) else env
+        self.seed = int(seed)
+        self.hp = self.resolve_hyperparameters(self.env_id, overrides)
+        self.rng = np.random.default_rng(self.seed)
+        self.num_timesteps = 0
+        self.num_episodes = 0
+
+    # -- hyperparameters --------------------------------------------------------------------------------
+    @classmethod
+    def resolve_hyperparameters(cls, env_id: str | None, overrides: dict) -> dict:
+        """Defaults, then the table's values for `env_id`, then `overrides` (checked against the known names)."""
+        unknown = sorted(set(overrides) - set(cls.hyperparameters))
+        if unknown:
+            known = ", ".join(sorted(cls.hyperparameters))
+            raise ValueError(f"{cls.name}: unknown hyperparameter(s) {', '.join(unknown)}; known: {known}")
+        values = {k: h.default for k, h in cls.hyperparameters.items()}
+        values.update(cls.env_defaults.get(env_id or "", {}))
+        for key, value in overrides.items():
+            values[key] = _coerce(value, cls.hyperparameters[key].default, f"{cls.name}.{key}")
+        return values
+
+    @classmethod
+    def describe(cls) -> str:
+        lines = [f"{cls.name}: {(cls.__doc__ or '').strip().splitlines()[0]}"]
+        for key, h in cls.hyperparameters.items():
+            lines.append(f"  {key} = {h.default!r}: {h.doc}")
+        return "\n".join(lines)
+
+    # -- the API ------------------------------------------------------------------------------------------
+    def learn(self, total_steps: int, hooks: TrainingHooks | None = None) -> "Agent":
+        """Train until `total_steps` environment steps have been taken in all (a resumed agent continues)."""
+        self._train(int(total_steps), hooks or TrainingHooks())
+        return self
+
+    def _train(self, total_steps: int, hooks: TrainingHooks) -> None:
+        raise NotImplementedError
+
+    def act(self, obs, deterministic: bool = True):
+        raise NotImplementedError
+
+    def evaluate(self, episodes: int = 20, seed: int | None = None, env=None) -> dict:
+        """Mean return of `episodes` episodes acting deterministically, on a fresh copy of the environment."""
+        from minirl.envs import make
+
+        env = env if env is not None else (make(self.env_id) if self.env_id else self.env)
+        seed = self.seed + 10_000 if seed is None else seed
+        returns = []
+        for i in range(episodes):
+            obs, _ = env.reset(seed=seed + i)
+            total, done = 0.0, False
+            while not done:
+                obs, reward, terminated, truncated, _ = env.step(self.act(obs, deterministic=True))
+                total += float(reward)
+                done = terminated or truncated
+            returns.append(total)
+        return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
+                "episodes": int(episodes), "returns": returns}
+
+    # -- saving and loading -------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue training exactly: subclasses extend it."""
+        return {"rng": generator_state(self.rng), "num_timesteps": self.num_timesteps,
+                "num_episodes": self.num_episodes}
+
+    def load_state_dict(self, state: dict) -> None:
+        restore_generator(self.rng, state["rng"])
+        self.num_timesteps = int(state["num_timesteps"])
+        self.num_episodes = int(state["num_episodes"])
+
+    def metadata(self) -> dict:
+        return {"algorithm": self.name, "env_id": self.env_id, "seed": self.seed, "hyperparameters": self.hp,
+                "num_timesteps": self.num_timesteps}
+
+    def save(self, path) -> Path:
+        return save_checkpoint(path, self.state_dict(), self.metadata())
+
+    @classmethod
+    def load(cls, path, env=None) -> "Agent":
+        state, meta = load_checkpoint(path, algorithm=cls.name or None)
+        agent = cls(env if env is not None else meta["env_id"], seed=meta["seed"], **meta["hyperparameters"])
+        agent.load_state_dict(state)
+        return agent
+
+
+def _coerce(value, default, name):
+    """Turn a command-line string into the type of the default (int, float, bool, str)."""
+    if not isinstance(value, str) or isinstance(default, str) or default is None:
+        return value
+    try:
+        if isinstance(default, bool):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a {type(default).__name__}, got {value!r}") from None
+    return value
+
+
+def env_rng_state(env) -> dict:
+    return generator_state(env.unwrapped.np_random)
+
+
+def restore_env_rng(env, state: dict) -> None:
+    restore_generator(env.unwrapped.np_random, state)
+
+
+Schedule = Callable[[float], float]
+
+
+def linear_schedule(start: float, end: float, fraction: float) -> Schedule:
+    """A value going linearly from `start` to `end` over the first `fraction` of training, then constant."""
+
+    def value(progress: float) -> float:
+        return end + (start - end) * max(0.0, 1.0 - progress / fraction) if fraction > 0 else end
+
+    return value

@@ -1,0 +1,45 @@
+"""The random agent: samples actions uniformly. The baseline every learning curve should beat."""
+
+from __future__ import annotations
+
+from minirl.algos.base import Agent, env_rng_state, restore_env_rng
+from minirl.runs.checkpoint import generator_state, restore_generator
+
+
+class RandomAgent(Agent):
+    """Uniformly random actions (no learning): a baseline."""
+
+    name = "random"
+    hyperparameters: dict = {}
+
+    def __init__(self, env, seed: int = 0, **overrides):
+        super().__init__(env, seed, **overrides)
+        self.env.action_space.seed(self.seed)
+
+    def act(self, obs, deterministic: bool = True):
+        return self.env.action_space.sample()
+
+    def _train(self, total_steps, hooks):
+        while self.num_timesteps < total_steps:
+            self.env.reset(seed=self.seed if self.num_episodes == 0 else None)
+            episode_return, length, done = 0.0, 0, False
+            while not done and self.num_timesteps < total_steps:
+                _, reward, terminated, truncated, _ = self.env.step(self.act(None))
+                episode_return += float(reward)
+                length += 1
+                done = terminated or truncated
+                self.num_timesteps += 1
+                if hooks.on_step(self) is False:
+                    return
+            if done:
+                self.num_episodes += 1
+                hooks.on_episode(self, episode_return, length)
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "env_rng": env_rng_state(self.env),
+                "action_rng": generator_state(self.env.action_space.np_random)}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        restore_env_rng(self.env, state["env_rng"])
+        restore_generator(self.env.action_space.np_random, state["action_rng"])

@@ -1,0 +1,450 @@
+"""`Module` and `Parameter`: the containers that hold a network's weights (book ch. 1.3–1.5).
+
+A neural network (book §1.3, eq. 1.3: y = f(Wx + b) layer after layer) is a function with trainable
+parameters θ. Training (§1.6) needs every θ in one place: the loss's gradient ∂L/∂θ is accumulated into each
+parameter's `.grad`, and an optimizer walks `model.parameters()` to update them. `Module` does that
+bookkeeping the way PyTorch's `torch.nn.Module` does, so the names, the `state_dict()` keys and the printed
+tree are the ones a PyTorch user expects:
+
+    class MLP(Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = Linear(4, 64)          # assigning a Module registers it as a child ...
+            self.fc2 = Linear(64, 2)
+            self.register_buffer("count", autodiff.zeros(()))   # ... buffers are saved but not trained
+        def forward(self, x):
+            return self.fc2(tanh(self.fc1(x)))
+
+    model = MLP()
+    [name for name, _ in model.named_parameters()]   # ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from autodiff import Tensor
+from autodiff.ops.shape import move_array
+
+
+class Parameter(Tensor):
+    """A Tensor that is a trainable weight: `requires_grad=True` by default, and registered by a Module
+    when assigned to one of its attributes. Ops on it return plain Tensors (only leaves are Parameters)."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True, dtype=None, device: str = "cpu"):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        # copy.deepcopy / pickle (a DQN target network is a deep copy): rebuild from the array
+        return (_rebuild_parameter, (self.numpy(), self.requires_grad, self.device))
+
+
+def _rebuild_parameter(array, requires_grad, device):
+    return Parameter(array, requires_grad=requires_grad, device=device)
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of every layer and network. Subclasses call ``super().__init__()`` first, assign their
+    Parameters, sub-Modules and buffers as attributes, and define ``forward``."""
+
+    training: bool
+
+    def __init__(self):
+        # object.__setattr__: our own __setattr__ reads these dictionaries
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward() method")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- registration ------------------------------------------------------------------------------------
+    def _registries(self):
+        try:
+            return self.__dict__["_parameters"], self.__dict__["_buffers"], self.__dict__["_modules"]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() in __init__ before "
+                                 f"assigning parameters or sub-modules") from None
+
+    def __setattr__(self, name, value):
+        if isinstance(value, (Parameter, Module)) or name in self.__dict__.get("_parameters", ()) \
+                or name in self.__dict__.get("_buffers", ()) or name in self.__dict__.get("_modules", ()):
+            params, buffers, modules = self._registries()
+            if isinstance(value, Parameter):
+                self._forget(name)
+                params[name] = value
+            elif isinstance(value, Module):
+                self._forget(name)
+                modules[name] = value
+            elif name in params:
+                if value is not None:
+                    raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} of "
+                                    f"{type(self).__name__} (expected a Parameter or None)")
+                params[name] = None
+            elif name in modules:
+                if value is not None:
+                    raise TypeError(f"cannot assign {type(value).__name__} to sub-module {name!r} of "
+                                    f"{type(self).__name__} (expected a Module or None)")
+                modules[name] = None
+            else:  # a buffer keeps its registration when replaced: BatchNorm assigns new running stats
+                buffers[name] = _as_buffer(value, name)
+            return
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        # only called when normal lookup fails: look in the registries
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(registry, ()):
+                del self.__dict__[registry][name]
+                self._non_persistent.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def _forget(self, name):
+        """Remove `name` from every registry and the instance dictionary (it is about to be re-registered)."""
+        for registry in ("_parameters", "_buffers", "_modules"):
+            self.__dict__[registry].pop(name, None)
+        self.__dict__.pop(name, None)
+        self._non_persistent.discard(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+        self._registries()
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """A state tensor that is not trained (BatchNorm's running mean): saved in `state_dict()` when
+        `persistent`, moved by `to()`, never returned by `parameters()`."""
+        if "." in name or not name:
+            raise KeyError(f"register_buffer: invalid buffer name {name!r}")
+        self._registries()
+        self._forget(name)
+        self._buffers[name] = _as_buffer(tensor, name)
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        self._registries()
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # -- walking the tree --------------------------------------------------------------------------------
+    def named_modules(self, prefix: str = "", memo=None):
+        """(dotted name, module) for this module and every descendant, each once, parents first."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self):
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool):
+        seen = set()  # a weight shared by two layers is reported once, under its first name
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        yield from self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse: bool = True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """The number of scalar weights (PyTorch users write ``sum(p.numel() for p in m.parameters())``)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    # -- saving and loading ------------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict:
+        """Every parameter and persistent buffer as ``dotted name -> NumPy array`` (a copy), in PyTorch's
+        order and with PyTorch's keys: a module's own parameters, then its buffers, then its children."""
+        state = OrderedDict()
+        for prefix, module in self.named_modules():
+            dot = prefix + "." if prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    state[dot + name] = np.array(p.numpy(), copy=True)
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    state[dot + name] = np.array(b.numpy(), copy=True)
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays (or Tensors) from `state_dict` into this module's parameters and buffers, in place
+        (an optimizer holding the parameters keeps working). Shapes must match. With ``strict=True`` missing
+        or unexpected keys raise a KeyError; either way they are returned as ``(missing_keys, unexpected_keys)``."""
+        targets = OrderedDict()
+        for prefix, module in self.named_modules():
+            dot = prefix + "." if prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    targets[dot + name] = p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    targets[dot + name] = b
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        mismatched = []
+        for key, target in targets.items():
+            if key in state_dict:
+                shape = tuple(np.shape(_array(state_dict[key])))
+                if shape != target.shape:
+                    mismatched.append(f"  {key}: checkpoint has shape {shape}, the model has {target.shape}")
+        errors = []
+        if strict and missing:
+            errors.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            errors.append("unexpected keys: " + ", ".join(unexpected))
+        if mismatched:  # never loadable, strict or not (as in PyTorch)
+            errors.append("shape mismatch:\n" + "\n".join(mismatched))
+        if errors:
+            raise KeyError(f"load_state_dict of {type(self).__name__}: " + "; ".join(errors))
+        for key, target in targets.items():
+            if key in state_dict:
+                value = move_array(np.asarray(_array(state_dict[key])), "cpu")
+                target.data[...] = move_array(value.astype(target.dtype, copy=False), target.device)
+        return IncompatibleKeys(missing, unexpected)
+
+    # -- modes, gradients, devices -----------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (Dropout drops, BatchNorm uses batch statistics), for this module and all below."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget accumulated gradients (backward adds into `.grad`; book §1.6: one step per batch)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor(p.grad.data * 0, device=p.device)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter, e.g. a target network that is never trained."""
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every descendant, then on this module (e.g. a custom initialisation)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, device: str | None = None, dtype=None) -> Module:
+        """Move every parameter and buffer (and gradient) to `device` ('cpu' or 'cuda') and/or cast the
+        floating-point ones to `dtype`, in place: the Parameter objects stay the same."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            data = t.data
+            if dtype is not None and data.dtype.kind == "f":
+                data = data.astype(dtype)
+            if device is not None:
+                data = move_array(data, device)
+            t.data = data
+            if t.grad is not None:
+                t.grad = Tensor(t.grad.data, dtype=data.dtype, device=device or t.grad.device)
+        return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self) -> Module:
+        return self.to("cuda")
+
+    def float(self) -> Module:
+        return self.to(dtype=np.float32)
+
+    def double(self) -> Module:
+        return self.to(dtype=np.float64)
+
+    # -- printing ----------------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The arguments shown between the parentheses, e.g. ``in_features=4, out_features=2, bias=True``."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines = extra.split("\n")
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {child_repr}")
+        if not lines:
+            return f"{type(self).__name__}()"
+        if len(lines) == 1 and not self._modules:
+            return f"{type(self).__name__}({lines[0]})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _as_buffer(value, name):
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, (np.ndarray, np.generic, int, float)):
+        return Tensor(np.asarray(value))
+    raise TypeError(f"buffer {name!r} must be a Tensor, a NumPy array or None, got {type(value).__name__}")
+
+
+def _array(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+class Sequential(Module):
+    """Layers applied one after the other (book §1.3: a deep network is a composition of layers).
+    Children are named "0", "1", ... so `state_dict()` keys are PyTorch's ("0.weight", "2.bias")."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def _index(self, index: int) -> str:
+        n = len(self._modules)
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__}: index {index} is out of range for {n} modules")
+        return list(self._modules)[index % n]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[self._index(index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.add_module(self._index(index), module)
+
+    def __delitem__(self, index: int) -> None:
+        del self._modules[self._index(index)]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of sub-modules that registers them (a plain Python list would hide their parameters)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self.extend(modules or [])
+
+    def _index(self, index: int) -> str:
+        n = len(self._modules)
+        if not -n <= index < n:
+            raise IndexError(f"ModuleList: index {index} is out of range for {n} modules")
+        return str(index % n)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[self._index(index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.add_module(self._index(index), module)
+
+    def __delitem__(self, index: int) -> None:
+        modules = list(self._modules.values())
+        del modules[int(self._index(index))]
+        self._modules.clear()
+        self.extend(modules)  # renumber "0", "1", ... as PyTorch does
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules) -> ModuleList:
+        return self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        self.extend(modules)

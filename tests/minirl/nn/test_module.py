@@ -1,0 +1,219 @@
+"""Module, Parameter, Sequential, ModuleList: registration, naming, state_dict, modes, devices (book §1.3)."""
+
+import copy
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import minirl.nn as nn
+from minirl.nn import Module, ModuleList, Parameter, Sequential
+
+
+class Net(Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 5, rng=np.random.default_rng(0))
+        self.scale = Parameter(np.ones(1, dtype=np.float32))
+        self.heads = ModuleList([nn.Linear(5, 2), nn.Linear(5, 1, bias=False)])
+        self.register_buffer("running_mean", np.zeros(5, dtype=np.float32))
+        self.register_buffer("scratch", np.zeros(2, dtype=np.float32), persistent=False)
+        self.note = "not registered"
+
+    def forward(self, x):
+        h = ad.tanh(self.fc1(x)) * self.scale
+        return [head(h) for head in self.heads]
+
+
+def test_parameter_is_a_leaf_tensor_that_requires_grad():
+    p = Parameter(np.arange(3.0))
+    assert isinstance(p, ad.Tensor) and p.requires_grad and p.is_leaf and p.dtype == np.float64
+    assert not Parameter(np.zeros(2), requires_grad=False).requires_grad
+    y = (p * 2).sum()
+    assert type(y) is ad.Tensor  # ops return plain Tensors
+    y.backward()
+    np.testing.assert_array_equal(p.grad.numpy(), [2.0, 2.0, 2.0])
+    assert repr(p).startswith("Parameter containing:")
+    with pytest.raises(TypeError):
+        Parameter(np.arange(3))  # integers cannot require grad
+
+
+def test_parameters_buffers_and_children_are_registered_with_pytorch_names():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == ["scale", "fc1.weight", "fc1.bias", "heads.0.weight", "heads.0.bias", "heads.1.weight"]
+    assert [n for n, _ in net.named_children()] == ["fc1", "heads"]
+    assert [n for n, _ in net.named_modules()] == ["", "fc1", "heads", "heads.0", "heads.1"]
+    assert [n for n, _ in net.named_buffers()] == ["running_mean", "scratch"]
+    assert net.num_parameters() == 1 + 15 + 5 + 10 + 2 + 5
+    assert "note" not in dict(net.named_parameters()) and net.note == "not registered"
+    assert len(list(net.parameters(recurse=False))) == 1
+
+
+def test_state_dict_order_keys_copies_and_non_persistent_buffers():
+    net = Net()
+    state = net.state_dict()
+    assert list(state) == ["scale", "running_mean", "fc1.weight", "fc1.bias", "heads.0.weight", "heads.0.bias",
+                           "heads.1.weight"]
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    state["fc1.weight"][...] = 7.0  # a copy: the model is untouched
+    assert not np.any(net.fc1.weight.numpy() == 7.0)
+
+
+def test_load_state_dict_round_trip_in_place():
+    a, b = Net(), Net()
+    b.fc1.weight.data[...] = 0.0
+    weight = b.fc1.weight
+    result = b.load_state_dict(a.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert b.fc1.weight is weight  # loaded in place: an optimizer holding it keeps working
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert ka == kb
+        np.testing.assert_array_equal(va, vb)
+    b.load_state_dict({k: ad.tensor(v) for k, v in a.state_dict().items()})  # Tensors work too
+
+
+def test_load_state_dict_reports_missing_unexpected_and_shape_errors():
+    net = Net()
+    state = net.state_dict()
+    del state["fc1.bias"]
+    state["extra.weight"] = np.zeros(3)
+    with pytest.raises(KeyError, match=r"missing keys: fc1\.bias.*unexpected keys: extra\.weight"):
+        net.load_state_dict(state)
+    result = net.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["fc1.bias"] and result.unexpected_keys == ["extra.weight"]
+    bad = net.state_dict()
+    bad["fc1.weight"] = np.zeros((3, 5))
+    with pytest.raises(KeyError, match=r"fc1\.weight: checkpoint has shape \(3, 5\), the model has \(5, 3\)"):
+        net.load_state_dict(bad, strict=False)
+
+
+def test_load_state_dict_casts_to_parameter_dtype():
+    lin = nn.Linear(2, 2)
+    lin.load_state_dict({"weight": np.ones((2, 2)), "bias": np.zeros(2)})
+    assert lin.weight.dtype == np.float32
+    np.testing.assert_array_equal(lin.weight.numpy(), 1.0)
+
+
+def test_train_eval_propagate_to_all_descendants():
+    net = Net()
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    net.heads.train()
+    assert net.heads[1].training and not net.fc1.training and not net.training
+    net.train()
+    assert all(m.training for m in net.modules())
+
+
+def test_zero_grad_and_requires_grad_():
+    net = Net()
+    out = net(np.ones((4, 3), dtype=np.float32))
+    (out[0].sum() + out[1].sum()).backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    net.requires_grad_(False)
+    assert not any(p.requires_grad for p in net.parameters())
+    assert net.num_parameters(trainable_only=True) == 0
+    out = net(np.ones((4, 3), dtype=np.float32))
+    assert not out[0].requires_grad
+
+
+def test_to_dtype_and_device_keep_parameter_objects():
+    net = Net()
+    weight = net.fc1.weight
+    net.double()
+    assert net.fc1.weight is weight and weight.dtype == np.float64
+    assert net.running_mean.dtype == np.float64
+    assert net.to("cpu") is net and weight.device == "cpu"
+    with pytest.raises(ValueError, match="unknown device"):
+        net.to("tpu")
+
+
+def test_apply_visits_children_before_parent():
+    seen = []
+    Net().apply(lambda m: seen.append(type(m).__name__))
+    assert seen == ["Linear", "Linear", "Linear", "ModuleList", "Net"]
+
+
+def test_repr_is_pytorch_tree():
+    model = Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 2, bias=False))
+    assert repr(model) == ("Sequential(\n"
+                           "  (0): Linear(in_features=4, out_features=64, bias=True)\n"
+                           "  (1): Tanh()\n"
+                           "  (2): Linear(in_features=64, out_features=2, bias=False)\n"
+                           ")")
+    nested = repr(Sequential(Sequential(nn.ReLU())))
+    assert nested == "Sequential(\n  (0): Sequential(\n    (0): ReLU()\n  )\n)"
+
+
+def test_sequential_indexing_and_names():
+    layers = [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)]
+    model = Sequential(*layers)
+    assert len(model) == 3 and list(model) == layers and model[-1] is layers[2]
+    assert isinstance(model[:2], Sequential) and list(model[:2]) == layers[:2]
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    with pytest.raises(IndexError):
+        model[3]
+    x = np.ones((5, 2), dtype=np.float32)
+    expected = layers[2](layers[1](layers[0](x)))
+    np.testing.assert_allclose(model(x).numpy(), expected.numpy())
+    model.append(nn.Tanh())
+    assert len(model) == 4 and [n for n, _ in model.named_children()][-1] == "3"
+
+
+def test_modulelist_registers_and_renumbers():
+    ml = ModuleList([nn.Linear(1, 1) for _ in range(3)])
+    ml.insert(0, nn.Linear(1, 2))
+    assert [n for n, _ in ml.named_parameters()][:2] == ["0.weight", "0.bias"] and ml[0].out_features == 2
+    del ml[1]
+    assert len(ml) == 3 and [n for n, _ in ml.named_children()] == ["0", "1", "2"]
+    ml += [nn.ReLU()]
+    assert isinstance(ml[-1], nn.ReLU)
+
+
+def test_shared_parameters_are_reported_once():
+    lin = nn.Linear(2, 2)
+    model = Sequential(lin, nn.Tanh(), lin)
+    assert len(list(model.parameters())) == 2
+
+
+def test_reassignment_and_deletion():
+    net = Net()
+    net.fc1 = nn.Linear(3, 5, bias=False)
+    assert "fc1.bias" not in net.state_dict()
+    net.scale = None
+    assert "scale" not in net.state_dict()
+    with pytest.raises(TypeError, match="parameter 'scale'"):
+        net.scale = np.ones(1)  # a plain array is not a Parameter
+    net.running_mean = ad.ones(5)  # replacing a buffer keeps it a buffer
+    np.testing.assert_array_equal(net.state_dict()["running_mean"], 1.0)
+    del net.heads
+    assert not any(k.startswith("heads") for k in net.state_dict())
+    with pytest.raises(AttributeError):
+        net.heads
+
+
+def test_forgetting_super_init_is_a_clear_error():
+    class Broken(Module):
+        def __init__(self):
+            self.fc = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match="super\\(\\).__init__"):
+        Broken()
+
+
+def test_deepcopy_gives_an_independent_target_network():
+    net = Net()
+    target = copy.deepcopy(net)
+    assert type(target.fc1.weight) is Parameter and target.fc1.weight is not net.fc1.weight
+    np.testing.assert_array_equal(target.fc1.weight.numpy(), net.fc1.weight.numpy())
+    net.fc1.weight.data[...] += 1
+    assert not np.allclose(target.fc1.weight.numpy(), net.fc1.weight.numpy())
+    assert list(target.state_dict()) == list(net.state_dict())
+
+
+def test_forward_must_be_defined():
+    with pytest.raises(NotImplementedError, match="Module has no forward"):
+        Module()(1)
