@@ -21,7 +21,7 @@ from autodiff.engine import grad
 from autodiff.function import Function, GraphFreedError
 from autodiff.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autodiff.ops.arithmetic import MatMul as _MatMul
-from autodiff.ops.arithmetic import matmul
+from autodiff.ops.arithmetic import linear, matmul
 from autodiff.ops.elementwise import Abs, Clip, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Softplus, Sqrt, Tanh, Where
 from autodiff.ops.reduction import Extremum, LogSoftmax, LogSumExp, Softmax, Sum
 from autodiff.ops.shape import Concatenate, Stack, broadcast_to, cast, sum_to
@@ -116,18 +116,25 @@ def transpose(x, axes=None):
     return as_tensor(x).transpose(*(axes or ()))
 
 
+def _common_dtype(tensors):
+    """Cast to the promoted dtype through cast nodes, so that each gradient comes back in its input's dtype."""
+    tensors = [as_tensor(t) for t in tensors]
+    dtype = np.result_type(*[t.dtype for t in tensors])
+    return [cast(t, dtype) for t in tensors]
+
+
 def concatenate(tensors, axis=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate: expected at least one tensor, got none")
-    return Concatenate.apply(*tensors, axis=axis)
+    return Concatenate.apply(*_common_dtype(tensors), axis=axis)
 
 
 def stack(tensors, axis=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected at least one tensor, got none")
-    return Stack.apply(*tensors, axis=axis)
+    return Stack.apply(*_common_dtype(tensors), axis=axis)
 
 
 def gather(x, axis, indices):
@@ -166,12 +173,12 @@ def full(shape, value, dtype=np.float32, requires_grad=False, device="cpu"):
     return Tensor(_xp(device).full(_shape((shape,)), value, dtype), requires_grad, device=device)
 
 
-def zeros_like(x, requires_grad=False):
-    return Tensor(x.data * 0, requires_grad, device=x.device)
+def zeros_like(x, requires_grad=False):  # not x.data * 0, which is NaN where x is inf
+    return Tensor(_xp(x.device).zeros_like(x.data), requires_grad, device=x.device)
 
 
 def ones_like(x, requires_grad=False):
-    return Tensor(x.data * 0 + 1, requires_grad, device=x.device)
+    return Tensor(_xp(x.device).ones_like(x.data), requires_grad, device=x.device)
 
 
 def arange(*args, dtype=None, device="cpu"):
@@ -200,7 +207,7 @@ from autodiff.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa:
 __all__ = [
     "Function", "GradcheckError", "GraphFreedError", "Tensor", "abs", "arange", "as_tensor", "broadcast_to",
     "cast", "clip", "concatenate", "detect_anomaly", "dot", "enable_grad", "exp", "eye", "full", "gather", "grad",
-    "gradcheck", "gradgradcheck", "is_grad_enabled", "log", "log_softmax", "logsumexp", "matmul", "max",
+    "gradcheck", "gradgradcheck", "is_grad_enabled", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
     "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randn", "relu", "reshape",
     "set_grad_enabled", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sum", "sum_to",
     "take_along_axis", "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",

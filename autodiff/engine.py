@@ -176,7 +176,7 @@ def _store_leaf_grads(entries, create_graph):
             continue
         if leaf.grad is not None:
             g = leaf.grad.data + g
-        elif g.base is not None or id(g) in shared or not g.flags.writeable:
+        elif g.base is not None or id(g) in shared or not getattr(g.flags, "writeable", True):  # CuPy: no flag
             g = g.copy()
         g = wrap_array(g)  # NumPy turns 0-d results into scalars: a gradient is always an array
         shared.add(id(g))

@@ -108,8 +108,9 @@ def _check_full(fn, inputs, targets, n_out, eps, atol, rtol):
             bad = np.abs(exact - numeric) > atol + rtol * np.abs(numeric)
             if bad.any():
                 j = int(np.argmax(np.abs(exact - numeric)))
+                element = tuple(int(i) for i in np.unravel_index(e, t.shape))  # (0, 1), not (np.int64(0), ...)
                 return False, (f"gradcheck: Jacobian mismatch for input {k} (shape {t.shape}) at element "
-                               f"{np.unravel_index(e, t.shape)}, output {j}: analytic {exact[j]:.8g}, "
+                               f"{element}, output {j}: analytic {exact[j]:.8g}, "
                                f"numerical {numeric[j]:.8g}")
     return True, ""
 

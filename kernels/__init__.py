@@ -13,6 +13,7 @@ swapped at run time to study performance:
 """
 
 from kernels import numpy_ref as _numpy_ref  # noqa: F401  (registers the numpy_ref implementations)
+from kernels import threads
 from kernels.registry import (
     active,
     apply_env,
@@ -43,6 +44,7 @@ im2col = dispatcher("im2col")
 col2im = dispatcher("col2im")
 
 apply_env()
+threads.apply_env()
 
 __all__ = [
     "active", "available", "backend_of", "dispatcher", "get", "load_cupy", "ops", "parse_env", "register",

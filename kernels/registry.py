@@ -156,7 +156,12 @@ def dispatcher(op: str) -> Callable:
 def load_cupy():
     """Import CuPy and register the CuPy implementations; returns the cupy module (ImportError if absent)."""
     global _cupy_ndarray
-    import cupy
+    try:
+        import cupy
+    except ImportError as exc:
+        raise ImportError(f"CuPy is required for device='cuda' and the cupy_* kernels, but it cannot be imported "
+                          f"({exc}); install it with pip install -e '.[gpu]' on a machine with an NVIDIA GPU, "
+                          f"or stay on device='cpu'") from exc
 
     if _cupy_ndarray is None:
         _cupy_ndarray = cupy.ndarray

@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from autodiff.function import Function
+from kernels import registry
 
 
 def _xp(a):
-    from kernels import registry
-
-    return np if registry.backend_of(a) == "numpy" else registry.load_cupy()
+    """The array module of `a`: NumPy, or CuPy for CuPy arrays."""
+    cupy_ndarray = registry._cupy_ndarray
+    return registry.load_cupy() if cupy_ndarray is not None and type(a) is cupy_ndarray else np
 
 
 def stable_sigmoid(x):
@@ -79,7 +80,7 @@ class Sigmoid(Function):
 class Relu(Function):
     def forward(self, x):
         self.mask = x > 0  # relu'(0) = 0
-        return x * self.mask
+        return _xp(x).maximum(x, 0)  # not x * mask: relu(−∞) = 0, not −∞ · 0 = NaN
 
     def backward(self, g):
         return g * self.mask  # (book eq. 1.10)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import kernels
 from autodiff.function import Function
+from autodiff.ops.elementwise import _xp
 
 
 def normalize_axis(axis, ndim: int):
@@ -63,8 +64,12 @@ class LogSumExp(Function):
 
     def backward(self, g):
         (x,) = self.args
+        lse = self.result.reshape(self.kept)
+        finite = _xp(self.out).isfinite(self.out)
+        if not finite.all():  # a row of −∞ (all masked out) gets exp(−∞ − 0) = 0, not exp(−∞ + ∞) = NaN
+            lse = self.ops.where(finite.reshape(self.kept), lse, 0)
         # ∂/∂x_i log Σ_j exp(x_j) = exp(x_i − logsumexp(x)) = softmax(x)_i
-        return g.reshape(self.kept) * self.ops.exp(x - self.result.reshape(self.kept))
+        return g.reshape(self.kept) * self.ops.exp(x - lse)
 
 
 class Softmax(Function):

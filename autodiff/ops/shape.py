@@ -51,9 +51,11 @@ def _full_index(indices, axis, shape):
 
 def array_put_along_axis_add(g, indices, axis, shape):
     xp = _xp(g)
-    out = xp.zeros(shape, dtype=g.dtype)
+    wide = list(g.shape)  # where x had size 1 against longer indices, it was broadcast: sum back into it
+    wide[axis] = shape[axis]
+    out = xp.zeros(wide, dtype=g.dtype)
     xp.add.at(out, _full_index(indices, axis, g.shape), g)
-    return out
+    return array_sum_to(out, shape)
 
 
 # -- ops -----------------------------------------------------------------------------------------------
@@ -142,9 +144,10 @@ class PutAlongAxisAdd(Function):
 
 class Concatenate(Function):
     def forward(self, *arrays, axis=0):
-        self.axis = axis % arrays[0].ndim
+        out = _xp(arrays[0]).concatenate(arrays, axis=axis)  # first: NumPy says what is wrong (0-d, shapes)
+        self.axis = axis % out.ndim
         self.bounds = np.cumsum([0] + [a.shape[self.axis] for a in arrays])
-        return _xp(arrays[0]).concatenate(arrays, axis=axis)
+        return out
 
     def backward(self, g):
         before = (slice(None),) * self.axis

@@ -10,6 +10,8 @@ import importlib
 ALGORITHMS = {
     "random": "minirl.algos.random_agent:RandomAgent",
     "q_learning": "minirl.algos.tabular_q:TabularQLearning",
+    "ppo": "minirl.algos.ppo:PPO",
+    "dqn": "minirl.algos.dqn:DQN",
 }
 
 

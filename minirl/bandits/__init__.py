@@ -1,17 +1,18 @@
 """Bandits: online learning with one state (book ch. 2.2), vectorised over many independent runs.
 
-| book                                   | here                                                          |
-|----------------------------------------|---------------------------------------------------------------|
-| 2.2.1 action values, greedy (2.3), ε-greedy, incremental mean | `EpsilonGreedy`                        |
-| 2.2.2 stochastic bandit (Alg. 2.3)     | `GaussianBandit`, `BernoulliBandit`, `NonStationaryBandit`    |
-| 2.2.2 regret, (2.4)-(2.6)              | `run_bandit` -> `BanditResult`                                |
-| 2.2.2 UCB (2.7)                        | `UCB`                                                         |
-| 2.2.3 adversarial bandit (Alg. 2.4)    | `AdversarialBandit`                                           |
-| 2.2.3 Hedge (Alg. 2.5), Exp3           | `Hedge`, `Exp3`                                               |
-| 2.2.4 contextual bandit                | `LinearContextualBandit`, `DiscreteContextualBandit`,         |
-|                                        | `ContextualEpsilonGreedy`, `LinUCB`                           |
-| glossary only: gradient bandit         | `GradientBandit`                                              |
-| not in the book: Thompson sampling     | `ThompsonBernoulli`, `ThompsonGaussian`                       |
+| book                                                   | here                                                  |
+|--------------------------------------------------------|-------------------------------------------------------|
+| 2.2.1 action values, greedy (2.3), ε-greedy            | `EpsilonGreedy`                                       |
+| 2.2.2 stochastic bandit (Alg. 2.3)                     | `GaussianBandit`, `BernoulliBandit`,                  |
+|                                                        | `NonStationaryBandit`                                 |
+| 2.2.2 regret, (2.4)-(2.6)                              | `run_bandit` -> `BanditResult`                        |
+| 2.2.2 UCB (2.7)                                        | `UCB`                                                 |
+| 2.2.3 adversarial bandit (Alg. 2.4)                    | `AdversarialBandit`                                   |
+| 2.2.3 Hedge (Alg. 2.5), Exp3                           | `Hedge`, `Exp3`                                       |
+| 2.2.4 contextual bandit                                | `LinearContextualBandit`, `DiscreteContextualBandit`, |
+|                                                        | `ContextualEpsilonGreedy`, `LinUCB`                   |
+| glossary only: gradient bandit                         | `GradientBandit`                                      |
+| not in the book: Thompson sampling                     | `ThompsonBernoulli`, `ThompsonGaussian`               |
 
 Every environment and agent holds ``num_runs`` copies in arrays with a leading ``num_runs`` axis and takes a
 ``seed`` (int, None or `np.random.Generator`). Agents have ``act() -> actions (num_runs,)`` and

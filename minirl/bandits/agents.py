@@ -4,13 +4,12 @@ vectorised over ``num_runs`` independent runs.
 Action-value methods keep an estimate Q_t(a) of q(a) = E[R_t | A_t = a] for every arm and act on it:
 
     sample average      Q_t(a) = Σ_{i<t} R_i 1[A_i = a] / Σ_{i<t} 1[A_i = a], kept incrementally as
-                        Q_{n+1} = Q_n + (1/n)(R_n - Q_n)                               (book 2.2.1)
-    constant step size  Q_{n+1} = Q_n + α(R_n - Q_n)
-                                = (1-α)^n Q_1 + Σ_i α(1-α)^{n-i} R_i, a recency-weighted average that keeps
-                        tracking arms that drift (Sutton & Barto 2018, eq. 2.6)
-    greedy              A_t = argmax_a Q_t(a)                                          (2.3)
-    ε-greedy            a uniformly random arm with probability ε, else greedy          (book 2.2.1)
-    UCB                 A_t = argmax_a [Q_t(a) + c sqrt(ln t / N_t(a))], untried arms first (2.7)
+                        Q_{n+1} = Q_n + (1/n)(R_n - Q_n)                                     (book 2.2.1)
+    constant step size  Q_{n+1} = Q_n + α(R_n - Q_n) = (1-α)^n Q_1 + Σ_i α(1-α)^{n-i} R_i: a recency-weighted
+                        average, which keeps tracking arms that drift       (Sutton & Barto 2018, eq. 2.6)
+    greedy              A_t = argmax_a Q_t(a)                                                (2.3)
+    ε-greedy            a uniformly random arm with probability ε, else greedy               (book 2.2.1)
+    UCB                 A_t = argmax_a [Q_t(a) + c sqrt(ln t / N_t(a))], untried arms first  (2.7)
 
 An optimistic initial value Q_1(a) (e.g. 5 on the testbed, whose values are about N(0, 1)) makes even a greedy
 learner try every arm: each reward disappoints, so the next arm looks better (Sutton & Barto §2.6). With sample

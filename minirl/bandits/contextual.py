@@ -15,7 +15,8 @@ The book gives no algorithm; two standard ones:
       θ̂_a = A_a⁻¹ b_a
       A_t = argmax_a [θ̂_aᵀx_t + α sqrt(x_tᵀ A_a⁻¹ x_t)]
 
-  sqrt(xᵀA_a⁻¹x) is the standard deviation of θ̂_aᵀx in units of the noise: large for contexts unlike those seen.
+  sqrt(xᵀA_a⁻¹x) bounds the standard deviation of θ̂_aᵀx (in units of the noise): large for contexts unlike
+  those seen so far, small for familiar ones.
 
 Environments: `LinearContextualBandit` draws x ~ N(0, I) and pays θ_aᵀx + noise; `DiscreteContextualBandit` is
 the LED example, a colour out of ``num_contexts`` shown as its one-hot code, so θ_aᵀx picks the value of arm a
@@ -75,7 +76,8 @@ class DiscreteContextualBandit(LinearContextualBandit):
 
 def check_context(context, num_runs: int, dim: int) -> np.ndarray:
     if context is None:
-        raise ValueError(f"context: expected an array of shape ({num_runs}, {dim}), got None (not a contextual bandit?)")
+        raise ValueError(f"context: expected an array of shape ({num_runs}, {dim}), got None "
+                         "(is the bandit contextual?)")
     return check_shape("context", context, (num_runs, dim))
 
 

@@ -9,7 +9,8 @@ Barto (2018, §2.3).
 - `BernoulliBandit`: arm a pays 1 with probability p_a and 0 otherwise, the setting of Algorithm 2.3
   (rewards in [0, 1]).
 - `NonStationaryBandit`: the testbed with drifting values, q*(a) <- q*(a) + N(0, walk_std²) after every round
-  (Sutton & Barto, exercise 2.5): "the reward distribution is stable", the premise of UCB (2.7), fails.
+  (Sutton & Barto, exercise 2.5). The book offers UCB (2.7) for reward distributions that stay fixed; these do not,
+  and old rewards mislead a sample average.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ and distinguishes two expectations of it, which differ in the order of max and E
     pseudo-regret     R̄E_n    = max_j E[Σ_t R_{j,t}] - E[Σ_t R_{A_t,t}]                         (2.5)
                               = n µ* - E[Σ_t µ_{A_t}]    for stationary arms, µ* = max_i µ_i       (2.6)
 
-E[RE_n] >= R̄E_n, since the expected maximum is at least the maximum of expectations. `run_bandit` keeps, per run,
+E[RE_n] >= R̄E_n, since the expected maximum is at least the maximum of expectations. (2.4)-(2.6) print the
+maximum over j, i = 1..T; the arms are 1..K, as in the definition of RE_n. `run_bandit` keeps, per run,
 
     regret         RE_n itself, from every arm's rewards (the simulator knows them all, Alg. 2.3)
     pseudo_regret  max_j Σ_t µ_{j,t} - Σ_t µ_{A_t,t}: the reward noise averaged out exactly, so its mean over

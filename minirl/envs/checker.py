@@ -25,31 +25,31 @@ class EnvCheckError(AssertionError):
 
 def check_env(env, seed: int = 0, steps: int = 40) -> None:
     """Raise `EnvCheckError` listing the API violations found in `steps` random steps from ``reset(seed)``."""
-    problems: dict[str, None] = {}  # ordered, and each problem reported once
+    problems: dict[str, str] = {}  # kind of problem -> the first message about it (each kind reported once)
     vector = bool(getattr(env, "is_vector_env", False))
     for name in ("observation_space", "action_space"):
         if not isinstance(getattr(env, name, None), Space):
-            problems[f"env.{name} must be a minirl.envs.spaces.Space, got {getattr(env, name, None)!r}"] = None
+            _add(problems, f"env.{name} must be a minirl.envs.spaces.Space, got {getattr(env, name, None)!r}")
     if not problems:
         parameters = inspect.signature(env.reset).parameters
         if not {"seed", "options"} <= parameters.keys() and not any(
             p.kind is p.VAR_KEYWORD for p in parameters.values()
         ):
-            problems["reset must accept the keyword arguments seed and options: reset(*, seed=None, options=None)"] = None
+            _add(problems, "reset must accept the keyword arguments seed and options: "
+                           "reset(*, seed=None, options=None)")
         first = _rollout(env, vector, seed, steps, problems)
         if first is not None:
             second = _rollout(env, vector, seed, steps, problems)
             if second is not None and len(first) == len(second):
                 for t, (a, b) in enumerate(zip(first, second)):
                     if not _same(a, b):
-                        problems[
+                        _add(problems, "seeding", (
                             f"seeding is not deterministic: two runs from reset(seed={seed}) with the same actions "
                             f"differ at record {t} ({_short(a)} vs {_short(b)}); draw randomness from self.np_random, "
-                            "which super().reset(seed=seed) seeds, never from np.random or random"
-                        ] = None
+                            "which super().reset(seed=seed) seeds, never from np.random or random"))
                         break
     if problems:
-        listing = "\n".join(f"  - {p}" for p in problems)
+        listing = "\n".join(f"  - {p}" for p in problems.values())
         raise EnvCheckError(f"check_env({env}) found {len(problems)} problem(s):\n{listing}")
 
 
@@ -57,36 +57,35 @@ def _rollout(env, vector: bool, seed: int, steps: int, problems: dict):
     """Reset with `seed`, take `steps` seeded random actions; the list of what came back, or None if unusable."""
     out = env.reset(seed=seed)
     if not (isinstance(out, tuple) and len(out) == 2):
-        problems[f"reset(seed={seed}) must return a tuple (obs, info), got {_describe(out)}"] = None
+        _add(problems, f"reset(seed={seed}) must return a tuple (obs, info), got {_describe(out)}")
         return None
     obs, info = out
     _check_obs(env, obs, "reset", problems)
     if not isinstance(info, dict):
-        problems[f"reset must return a dict as info, got {type(info).__name__}"] = None
+        _add(problems, f"reset must return a dict as info, got {type(info).__name__}")
     record = [obs]
     env.action_space.seed(seed)
     for _ in range(steps):
         out = env.step(env.action_space.sample())
         if not (isinstance(out, tuple) and len(out) == 5):
             old_api = " (the old Gym API returned (obs, reward, done, info))" if isinstance(out, tuple) else ""
-            problems[
-                "step must return a tuple (obs, reward, terminated, truncated, info), got "
-                f"{_describe(out)}{old_api}"
-            ] = None
+            _add(problems, "step must return a tuple (obs, reward, terminated, truncated, info), got "
+                           f"{_describe(out)}{old_api}")
             return None
         obs, reward, terminated, truncated, info = out
         _check_obs(env, obs, "step", problems)
         if not isinstance(info, dict):
-            problems[f"step must return a dict as info, got {type(info).__name__}"] = None
+            _add(problems, f"step must return a dict as info, got {type(info).__name__}")
             info = {}
         if vector:
             _check_vector_step(env, reward, terminated, truncated, info, problems)
         else:
             if isinstance(reward, bool) or not isinstance(reward, (int, float, np.integer, np.floating)):
-                problems[f"the reward must be a real number (a float), got {type(reward).__name__}: {reward!r}"] = None
+                _add(problems, "reward", f"the reward must be a real number (a float), got {type(reward).__name__}: "
+                                         f"{_short(reward)}")
             for name, flag in (("terminated", terminated), ("truncated", truncated)):
                 if not isinstance(flag, (bool, np.bool_)):
-                    problems[f"{name} must be a bool, got {type(flag).__name__}: {flag!r}"] = None
+                    _add(problems, name, f"{name} must be a bool, got {type(flag).__name__}: {flag!r}")
         record.append((obs, reward, terminated, truncated))
         if not vector and (np.any(terminated) or np.any(truncated)):
             obs, _ = env.reset()  # continues the seeded generator, which must be reproducible too
@@ -94,27 +93,33 @@ def _rollout(env, vector: bool, seed: int, steps: int, problems: dict):
     return record
 
 
+def _add(problems: dict, message: str, detailed: str | None = None) -> None:
+    """Record a problem once: `message` names its kind, `detailed` (if given) is what the report shows."""
+    problems.setdefault(message, detailed if detailed is not None else message)
+
+
 def _check_vector_step(env, rewards, terminations, truncations, info, problems: dict) -> None:
     n = env.num_envs
     if not (isinstance(rewards, np.ndarray) and rewards.shape == (n,) and rewards.dtype.kind in "iuf"):
-        problems[f"rewards must be a numeric array of shape ({n},), got {_describe(rewards)}"] = None
+        _add(problems, f"rewards must be a numeric array of shape ({n},), got {_describe(rewards)}")
     for name, flags in (("terminations", terminations), ("truncations", truncations)):
         if not (isinstance(flags, np.ndarray) and flags.shape == (n,) and flags.dtype == bool):
-            problems[f"{name} must be a bool array of shape ({n},), got {_describe(flags)}"] = None
+            _add(problems, f"{name} must be a bool array of shape ({n},), got {_describe(flags)}")
     if "final_obs" in info:
         ended = np.logical_or(terminations, truncations)
         if "_final_obs" not in info or not np.array_equal(info["_final_obs"], ended):
-            problems['info["_final_obs"] must mark exactly the copies that terminated or truncated'] = None
+            _add(problems, 'info["_final_obs"] must mark exactly the copies that terminated or truncated')
         if not env.observation_space.contains(info["final_obs"]):
-            problems['info["final_obs"] must be batched like the observations and lie in observation_space'] = None
+            _add(problems, 'info["final_obs"] must be batched like the observations and lie in observation_space')
     elif np.any(terminations) or np.any(truncations):
-        problems['when a copy ends, info["final_obs"] must hold its last observation (same-step autoreset)'] = None
+        _add(problems, 'when a copy ends, info["final_obs"] must hold its last observation (same-step autoreset)')
 
 
 def _check_obs(env, obs, where: str, problems: dict) -> None:
     space = env.observation_space
     if not space.contains(obs):
-        problems[f"the observation from {where} is not in observation_space {space}: {_why_not_in(space, obs)}"] = None
+        _add(problems, f"obs from {where}",
+             f"the observation from {where} is not in observation_space {space}: {_why_not_in(space, obs)}")
 
 
 def _why_not_in(space, x) -> str:

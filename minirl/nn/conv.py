@@ -135,7 +135,7 @@ class Conv2d(Module):
     is an int or 'valid'/'same'; stride and padding are equal along both axes.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True,
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, *, bias: bool = True,
                  dtype=np.float32, rng: np.random.Generator | None = None):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng

@@ -16,6 +16,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from autodiff.ops.shape import move_array
 
 __all__ = [
     "elu", "leaky_relu", "linear", "log_softmax", "logsigmoid", "one_hot", "prelu", "relu", "relu6", "sigmoid",
@@ -23,14 +24,27 @@ __all__ = [
 ]
 
 
-def _tensor(x, like=None) -> Tensor:
-    """Tensors as they are; arrays and lists as constants (with `like`'s float dtype for float data)."""
+def _const(values, like: Tensor):
+    """A constant (target, weight, mask) as an array on `like`'s device, float data in `like`'s dtype."""
+    array = values.data if isinstance(values, Tensor) else values
+    if not hasattr(array, "dtype"):
+        array = np.asarray(array)
+    if array.dtype.kind == "f" and array.dtype != like.dtype:
+        array = array.astype(like.dtype)
+    return move_array(array, like.device)
+
+
+def _tensor(x, like: Tensor | None = None) -> Tensor:
+    """Tensors as they are; arrays and lists as constant Tensors (on `like`'s device, in its float dtype)."""
     if isinstance(x, Tensor):
         return x
-    array = np.asarray(x)
-    if like is not None and array.dtype.kind == "f":
-        array = array.astype(like.dtype, copy=False)
-    return ad.as_tensor(array)
+    return ad.as_tensor(x if like is None else _const(x, like))
+
+
+def _host(values) -> np.ndarray:
+    """Labels or indices as a NumPy array, wherever they live (they are checked and indexed on the host)."""
+    array = values.data if isinstance(values, Tensor) else values
+    return array.get() if type(array).__module__.startswith("cupy") else np.asarray(array)
 
 
 # -- dense layer ----------------------------------------------------------------------------------------
@@ -48,8 +62,7 @@ def linear(input, weight, bias=None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} cannot be multiplied by weight of shape "
                          f"{weight.shape} (expected input (..., {weight.shape[1]}))")
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    return ad.linear(x, weight, bias)
 
 
 # -- activations (book §1.4) ----------------------------------------------------------------------------
@@ -97,7 +110,7 @@ def relu6(input) -> Tensor:
     """min(max(0, x), 6): ReLU capped at 6 (used by the book's SAC code). Gradient 1 strictly inside (0, 6)."""
     x = _tensor(input)
     inside = (x.data > 0) & (x.data < 6)
-    return ad.where(inside, x, np.clip(x.data, 0, 6))
+    return ad.where(inside, x, x.data.clip(0, 6))
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -125,7 +138,7 @@ def log_softmax(input, dim: int = -1) -> Tensor:
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
     """Integer labels (...,) → (..., num_classes) with a 1 at each label (int64, as in PyTorch; the y of book
     eq. 1.16). `num_classes=-1` means max(label) + 1."""
-    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    labels = _host(tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
     if num_classes < 0:
@@ -133,7 +146,8 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got min {labels.min()}, "
                          f"max {labels.max()}")
-    return ad.tensor(np.eye(num_classes, dtype=np.int64)[labels])
+    device = tensor.device if isinstance(tensor, Tensor) else "cpu"
+    return ad.tensor(np.eye(num_classes, dtype=np.int64)[labels], device=device)
 
 
 # -- losses (book §1.5, ch. 4): defined in minirl.nn.loss ----------------------------------------------

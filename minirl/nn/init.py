@@ -71,7 +71,7 @@ def _fan(tensor, mode: str) -> int:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return fan_in if mode == "fan_in" else fan_out
+    return max(fan_in if mode == "fan_in" else fan_out, 1)  # a zero-size tensor: nothing to fill
 
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, rng=None):
@@ -123,16 +123,16 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain: float = 1.0, rng=None):
-    """Glorot & Bengio (2010): U(−a, a), a = gain·√(6 / (fan_in + fan_out)), so Var = gain²·2/(fan_in+fan_out)."""
+    """Glorot & Bengio (2010): U(−a, a), a = gain·√(6 / (fan_in + fan_out)); Var = gain²·2 / (fan_in + fan_out)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    bound = gain * math.sqrt(6.0 / max(fan_in + fan_out, 1))
     return uniform_(tensor, -bound, bound, rng=rng)
 
 
 def xavier_normal_(tensor, gain: float = 1.0, rng=None):
     """Glorot & Bengio (2010): N(0, std²), std = gain·√(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1)), rng=rng)
 
 
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", rng=None):

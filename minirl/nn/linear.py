@@ -18,7 +18,7 @@ from minirl.nn.module import Module, Parameter
 class Linear(Module):
     """y = x Wᵀ + b for x of shape (..., in_features); weight (out_features, in_features), bias (out_features,).
 
-    Initialised as PyTorch does: W ~ kaiming_uniform(a = √5), i.e. U(−1/√in, 1/√in), and b ~ U(−1/√in, 1/√in).
+    Initialised as PyTorch does: W ~ kaiming_uniform(a = √5), i.e. U(−1/√in, 1/√in); b ~ U(−1/√in, 1/√in).
     `rng` (a NumPy Generator) makes the initialisation reproducible; weight is drawn before bias."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32,

@@ -16,18 +16,11 @@ import numpy as np
 import autodiff as ad
 import kernels
 from autodiff import Function, Tensor
+from autodiff.ops.shape import move_array
+from minirl.nn.functional import _const, _host, _tensor
 from minirl.nn.module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _tensor(x, like=None) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    array = np.asarray(x)
-    if like is not None and array.dtype.kind == "f":
-        array = array.astype(like.dtype, copy=False)
-    return ad.as_tensor(array)
 
 
 def _pair(input, target, name):
@@ -65,8 +58,8 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """L_δ(d) = ½d² for |d| ≤ δ, δ(|d| − ½δ) otherwise, d = x − y (book eq. 4.27): MSE near 0, MAE far away,
-    so the gradient is clipped to ±δ. DQN's "clipped error" is δ = 1."""
+    """L_δ(d) = ½d² for |d| ≤ δ, δ(|d| − ½δ) otherwise, d = x − y (book eq. 4.27): MSE near 0, MAE far
+    away, so the gradient is clipped to ±δ. DQN's "clipped error" is δ = 1."""
     x, y = _pair(input, target, "huber_loss")
     d = x - y
     a = ad.abs(d)
@@ -91,7 +84,7 @@ def quantile_loss(input, target, tau, reduction: str = "mean") -> Tensor:
     F = 1 − τ); the two agree after τ ↔ 1 − τ. `tau` is a number or an array broadcasting with the inputs."""
     x = _tensor(input)
     u = _tensor(target, like=x) - x
-    tau = np.asarray(tau, dtype=x.dtype)
+    tau = _const(np.asarray(tau, dtype=x.dtype) if not hasattr(tau, "dtype") else tau, x)
     return _reduce(ad.where(u.data > 0, u * tau, u * (tau - 1)), reduction, "quantile_loss")
 
 
@@ -107,15 +100,15 @@ def quantile_huber_loss(input, target, tau=None, kappa: float = 1.0, reduction: 
     if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
         raise ValueError(f"quantile_huber_loss: expected input (B, N) and target (B, M), got {x.shape} and {y.shape}")
     n = x.shape[1]
-    tau = (2 * np.arange(n) + 1) / (2.0 * n) if tau is None else np.asarray(tau)
-    tau = tau.astype(x.dtype).reshape(1, n, 1)
+    tau = (2 * np.arange(n) + 1) / (2.0 * n) if tau is None else tau
+    tau = _const(np.asarray(tau, dtype=np.float64) if not hasattr(tau, "dtype") else tau, x).reshape(1, n, 1)
     u = y.reshape(y.shape[0], 1, y.shape[1]) - x.reshape(x.shape[0], n, 1)  # (B, N, M)
     a = ad.abs(u)
     if kappa > 0:
         huber = ad.where(a.data <= kappa, 0.5 * u * u, kappa * (a - 0.5 * kappa)) * (1.0 / kappa)
     else:
         huber = a
-    rho = huber * np.abs(tau - (u.data < 0))
+    rho = huber * abs(tau - (u.data < 0))  # |τ − 1{u < 0}|, a constant
     return _reduce(rho.mean(axis=2).sum(axis=1), reduction, "quantile_huber_loss")
 
 
@@ -127,7 +120,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     """−[y log p + (1 − y) log(1 − p)] for probabilities p (book eq. 1.15). Use the `_with_logits`
     version when p comes from a sigmoid: it is exact where σ rounds to 0 or 1."""
     p, y = _pair(input, target, "binary_cross_entropy")
-    if p.data.size and (p.data.min() < 0 or p.data.max() > 1):
+    if p.data.size and (bool(p.data.min() < 0) or bool(p.data.max() > 1)):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; for logits use "
                          "binary_cross_entropy_with_logits")
     log_p = ad.log(ad.clip(p, low=_LOG_FLOOR))
@@ -173,15 +166,11 @@ def _rows(input: Tensor, target: np.ndarray, name: str):
     return input.reshape(-1, input.shape[-1]), target.reshape(-1), target.shape
 
 
-def _labels(target) -> np.ndarray:
-    return np.asarray(target.data if isinstance(target, Tensor) else target)
-
-
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """−w_y · input[y]: the negative log-likelihood of the labels, given log-probabilities (classes on axis 1).
     'mean' divides by the summed weights of the non-ignored labels, as PyTorch does."""
     x = _tensor(input)
-    rows, labels, out_shape = _rows(x, _labels(target), "nll_loss")
+    rows, labels, out_shape = _rows(x, _host(target), "nll_loss")
     n_classes = rows.shape[1]
     valid = labels != ignore_index
     if np.any(valid & ((labels < 0) | (labels >= n_classes))):
@@ -190,9 +179,9 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     safe = np.where(valid, labels, 0)
     w = valid.astype(x.dtype)
     if weight is not None:
-        w = w * np.asarray(_labels(weight), dtype=x.dtype)[safe]
-    picked = ad.take_along_axis(rows, safe[:, None], axis=1).reshape(-1)
-    loss = -(picked * w)
+        w = w * np.asarray(_host(weight), dtype=x.dtype)[safe]
+    picked = ad.take_along_axis(rows, move_array(safe[:, None], x.device), axis=1).reshape(-1)
+    loss = -(picked * _const(w, x))
     if reduction == "mean":
         return loss.sum() / float(w.sum())
     return _reduce(loss.reshape(out_shape), reduction, "nll_loss")
@@ -203,16 +192,28 @@ class SoftmaxCrossEntropy(Function):
     returns the losses and ∂loss_n/∂z_n = softmax(z_n) − onehot(t_n) (book eq. 1.16), saved for backward."""
 
     def forward(self, logits, targets):
-        self.targets = targets
-        loss, self.row_grad = kernels.softmax_cross_entropy(logits, targets)
+        self.targets = targets  # on the host
+        loss, self.row_grad = kernels.softmax_cross_entropy(logits, move_array(targets, _device(logits)))
         return loss
 
     def backward(self, g):
         if self.graph:  # create_graph: the same rule, composed of differentiable ops
             (logits,) = self.args
-            onehot = np.eye(logits.shape[1], dtype=logits.dtype)[self.targets]
+            onehot = _const(np.eye(logits.shape[1])[self.targets], logits)
             return g.reshape(-1, 1) * (ad.softmax(logits, axis=1) - onehot)
         return g[:, None] * self.row_grad
+
+
+def _device(array) -> str:
+    return "cpu" if isinstance(array, np.ndarray) else "cuda"
+
+
+def _has_fused_kernel(device: str) -> bool:
+    try:
+        kernels.registry.active("softmax_cross_entropy", "numpy" if device == "cpu" else "cupy")
+    except KeyError:
+        return False
+    return True
 
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
@@ -225,7 +226,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     x = _tensor(input)
     class_axis = 0 if x.ndim == 1 else 1
     n_classes = x.shape[class_axis]
-    labels = _labels(target)
+    labels = _host(target)
     if labels.dtype.kind == "f":  # probability targets
         y = _tensor(target, like=x)
         if y.shape != x.shape:
@@ -236,9 +237,10 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         if weight is not None:
             terms = terms * _class_weights(weight, x, class_axis)
         return _reduce(-terms.sum(axis=class_axis), reduction, "cross_entropy")
-    if (x.ndim == 2 and weight is None and not label_smoothing and labels.shape == x.shape[:1]
-            and np.all((labels >= 0) & (labels < n_classes)) and not np.any(labels == ignore_index)):
-        loss = SoftmaxCrossEntropy.apply(x, targets=labels)  # the common case: fused kernel
+    plain = x.ndim == 2 and weight is None and not label_smoothing and labels.shape == x.shape[:1]
+    in_range = np.all((labels >= 0) & (labels < n_classes) & (labels != ignore_index))
+    if plain and in_range and _has_fused_kernel(x.device):
+        loss = SoftmaxCrossEntropy.apply(x, targets=labels)  # the common case (N, C) logits: one fused kernel
         return _reduce(loss, reduction, "cross_entropy")
     log_p = ad.log_softmax(x, axis=class_axis)
     nll = nll_loss(log_p, labels, weight, ignore_index, reduction)
@@ -247,10 +249,10 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     # PyTorch's label smoothing: (1 − ε)·NLL + (ε/C)·Σ_c −w_c log p_c, with the same normalisation
     w = _class_weights(weight, x, class_axis) if weight is not None else 1.0
     kept = labels != ignore_index
-    smooth = -(log_p * w).sum(axis=class_axis) * kept.astype(x.dtype)
+    smooth = -(log_p * w).sum(axis=class_axis) * _const(kept.astype(x.dtype), x)
     if reduction == "mean":
         safe = np.where(kept, labels, 0)
-        denominator = float(np.asarray(_labels(weight))[safe][kept].sum()) if weight is not None else kept.sum()
+        denominator = float(np.asarray(_host(weight))[safe][kept].sum()) if weight is not None else kept.sum()
         smooth = smooth.sum() / float(denominator)
     else:
         smooth = _reduce(smooth, reduction, "cross_entropy")
@@ -258,8 +260,9 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
 
 
 def _class_weights(weight, x, class_axis):
-    w = np.asarray(_labels(weight), dtype=x.dtype)
-    return w.reshape((-1,) + (1,) * (x.ndim - 1 - class_axis))
+    """Per-class weights shaped to broadcast along the class axis, on x's device."""
+    w = np.asarray(_host(weight), dtype=x.dtype)
+    return _const(w.reshape((-1,) + (1,) * (x.ndim - 1 - class_axis)), x)
 
 
 def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:

@@ -42,12 +42,16 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        # copy.deepcopy / pickle (a DQN target network is a deep copy): rebuild from the array
-        return (_rebuild_parameter, (self.numpy(), self.requires_grad, self.device))
+        # copy.deepcopy / pickle (a DQN target network is a deep copy): rebuild from the arrays
+        grad = None if self.grad is None else self.grad.numpy()
+        return (_rebuild_parameter, (self.numpy(), self.requires_grad, self.device, grad))
 
 
-def _rebuild_parameter(array, requires_grad, device):
-    return Parameter(array, requires_grad=requires_grad, device=device)
+def _rebuild_parameter(array, requires_grad, device, grad=None):
+    p = Parameter(array, requires_grad=requires_grad, device=device)
+    if grad is not None:
+        p.grad = Tensor(grad, device=device)
+    return p
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -154,19 +158,19 @@ class Module:
         self._forget(name)
         self._modules[name] = module
 
-    register_module = add_module
-
     # -- walking the tree --------------------------------------------------------------------------------
-    def named_modules(self, prefix: str = "", memo=None):
-        """(dotted name, module) for this module and every descendant, each once, parents first."""
+    def named_modules(self, prefix: str = "", memo=None, remove_duplicate: bool = True):
+        """(dotted name, module) for this module and every descendant, parents first; a module reachable
+        by two paths is reported once unless `remove_duplicate=False` (what state_dict uses, as PyTorch)."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo, remove_duplicate)
 
     def modules(self):
         for _, module in self.named_modules():
@@ -210,33 +214,31 @@ class Module:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # -- saving and loading ------------------------------------------------------------------------------
-    def state_dict(self) -> OrderedDict:
-        """Every parameter and persistent buffer as ``dotted name -> NumPy array`` (a copy), in PyTorch's
-        order and with PyTorch's keys: a module's own parameters, then its buffers, then its children."""
-        state = OrderedDict()
-        for prefix, module in self.named_modules():
+    def _state_tensors(self) -> OrderedDict:
+        """dotted name -> Tensor for every parameter and persistent buffer, in PyTorch's state_dict order
+        (a module's own parameters, then its buffers, then its children); shared modules under each name."""
+        tensors = OrderedDict()
+        for prefix, module in self.named_modules(remove_duplicate=False):
             dot = prefix + "." if prefix else ""
             for name, p in module._parameters.items():
                 if p is not None:
-                    state[dot + name] = np.array(p.numpy(), copy=True)
+                    tensors[dot + name] = p
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent:
-                    state[dot + name] = np.array(b.numpy(), copy=True)
-        return state
+                    tensors[dot + name] = b
+        return tensors
+
+    def state_dict(self) -> OrderedDict:
+        """Every parameter and persistent buffer as ``dotted name -> NumPy array`` (a copy), with the keys and
+        order of PyTorch's state_dict for the same architecture."""
+        return OrderedDict((k, np.array(t.numpy(), copy=True)) for k, t in self._state_tensors().items())
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or Tensors) from `state_dict` into this module's parameters and buffers, in place
-        (an optimizer holding the parameters keeps working). Shapes must match. With ``strict=True`` missing
-        or unexpected keys raise a KeyError; either way they are returned as ``(missing_keys, unexpected_keys)``."""
-        targets = OrderedDict()
-        for prefix, module in self.named_modules():
-            dot = prefix + "." if prefix else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    targets[dot + name] = p
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    targets[dot + name] = b
+        (an optimizer holding the parameters keeps working), cast to their dtypes. Shapes must match. With
+        ``strict=True`` missing or unexpected keys raise a KeyError; either way they are returned as
+        ``(missing_keys, unexpected_keys)``."""
+        targets = self._state_tensors()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         mismatched = []
@@ -256,8 +258,8 @@ class Module:
             raise KeyError(f"load_state_dict of {type(self).__name__}: " + "; ".join(errors))
         for key, target in targets.items():
             if key in state_dict:
-                value = move_array(np.asarray(_array(state_dict[key])), "cpu")
-                target.data[...] = move_array(value.astype(target.dtype, copy=False), target.device)
+                value = move_array(_array(state_dict[key]), target.device)
+                target.data[...] = value.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 
     # -- modes, gradients, devices -----------------------------------------------------------------------
@@ -336,9 +338,6 @@ class Module:
             return f"{type(self).__name__}({lines[0]})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
-    def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
-
 
 def _as_buffer(value, name):
     if value is None or isinstance(value, Tensor):
@@ -349,7 +348,9 @@ def _as_buffer(value, name):
 
 
 def _array(value):
-    return value.data if isinstance(value, Tensor) else value
+    """A state_dict entry (Tensor, NumPy or CuPy array, list, number) as an array."""
+    data = value.data if isinstance(value, Tensor) else value
+    return data if type(data).__module__.startswith("cupy") else np.asarray(data)
 
 
 class Sequential(Module):

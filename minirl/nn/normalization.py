@@ -68,7 +68,7 @@ class _BatchNorm(Module):
     expected_ndim: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 dtype=np.float32):
+                 *, dtype=np.float32):
         super().__init__()
         self.num_features, self.eps, self.momentum, self.affine = num_features, eps, momentum, affine
         if affine:  # γ = 1, β = 0: the layer starts as a pure standardisation
@@ -92,13 +92,13 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected an input of rank "
                              f"{' or '.join(map(str, self.expected_ndim))} with {self.num_features} channels "
                              f"on axis 1, got shape {x.shape}")
-        momentum = self.momentum
-        if self.training:
-            self.num_batches_tracked.data[...] += 1
-            if momentum is None:  # a plain cumulative average of every batch seen so far
-                momentum = 1.0 / float(self.num_batches_tracked.item())
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
-                          momentum, self.eps)
+        batches = int(self.num_batches_tracked.item()) + self.training
+        # momentum None: a plain cumulative average of every batch seen so far
+        momentum = 1.0 / batches if self.momentum is None and self.training else self.momentum
+        y = batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum,
+                       self.eps)
+        self.num_batches_tracked.data[...] = batches   # counted only once the batch was accepted
+        return y
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
@@ -144,7 +144,8 @@ class LayerNorm(Module):
     """Layer normalisation (used by the book's ch. 13 networks): every example is standardised over its
     last axes `normalized_shape`, then multiplied by weight (ones) and shifted by bias (zeros), elementwise."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=np.float32):
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, *,
+                 dtype=np.float32):
         super().__init__()
         self.normalized_shape, self.eps = _as_shape(normalized_shape), eps
         self.elementwise_affine = elementwise_affine

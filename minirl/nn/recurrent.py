@@ -84,7 +84,7 @@ def _uniform(rng, shape, hidden_size, dtype):
 class _Cell(Module):
     mode = "RNN_TANH"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=np.float32,
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, dtype=np.float32,
                  rng: np.random.Generator | None = None):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
@@ -109,11 +109,11 @@ class RNNCell(_Cell):
     """h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh or relu (book eq. 1.25). Input (N, in) or (in,);
     h defaults to zeros."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=np.float32, rng=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *, dtype=np.float32, rng=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.mode = "RNN_" + nonlinearity.upper()
-        super().__init__(input_size, hidden_size, bias, dtype, rng)
+        super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 
     def forward(self, x, h=None):
@@ -153,7 +153,7 @@ class _RNNBase(Module):
     mode = "RNN_TANH"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, dtype=np.float32,
+                 batch_first: bool = False, dropout: float = 0.0, *, dtype=np.float32,
                  rng: np.random.Generator | None = None):
         super().__init__()
         self.rng = np.random.default_rng() if rng is None else rng
@@ -252,11 +252,11 @@ class RNN(_RNNBase):
     """Stacked simple recurrent layers (book eq. 1.25) with tanh or relu; ``output, h_n = rnn(x, h_0)``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, dtype=np.float32, rng=None):
+                 dropout=0.0, *, dtype=np.float32, rng=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.mode = "RNN_" + nonlinearity.upper()
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, dtype, rng)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 
 

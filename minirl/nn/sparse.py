@@ -32,7 +32,7 @@ class Embedding(Module):
     """A table of `num_embeddings` vectors of size `embedding_dim`, initialised N(0, 1) as in PyTorch;
     `state_dict()` holds it as "weight"."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype=np.float32,
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=np.float32,
                  rng: np.random.Generator | None = None):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng

@@ -278,7 +278,7 @@ class Optimizer:
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
-        for i, group in enumerate(self.param_groups):
+        for i, group in enumerate(getattr(self, "param_groups", [])):
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])

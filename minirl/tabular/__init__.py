@@ -12,7 +12,7 @@ from minirl.tabular.operators import (bellman_error, bellman_expectation, bellma
                                       bellman_optimality_q, greedy, q_from_v, v_from_q)
 from minirl.tabular.dp import (exact_policy_evaluation, policy_evaluation, policy_improvement, policy_iteration,
                                prioritized_sweeping, real_time_dp, value_iteration)
-from minirl.tabular import examples  # noqa: E402  (student_mrp, gridworld_4x4, jacks_car_rental, ...)
+from minirl.tabular import examples  # student_mrp, gridworld_4x4, jacks_car_rental, ... (book 2.3; S&B)
 
 # --- model-free methods (book 2.5-2.7, 9.3): one import line per module, added by their authors ----------------
 from minirl.tabular.experience import ControlResult, StateIndex, epsilon_greedy_policy

@@ -99,8 +99,9 @@ def policy_iteration(mdp: MDP, tol: float = 1e-8, policy=None, exact: bool = Fal
     """Algorithm 2.6: alternate policy evaluation and greedy policy improvement until the policy is stable.
 
     policy: the starting policy (default: uniform random, which terminates in the usual episodic examples).
-    exact: evaluate by (2.29) instead of iterating T^π to `tol` (each evaluation then starts from the previous
-    policy's values, as in the book). callback(k, policy, V) is called after the k-th evaluation.
+    exact=True evaluates each policy by (2.29); otherwise T^π is iterated until it moves no value by `tol`,
+    starting from the previous policy's values as the book does. callback(k, policy, V) is called after the
+    k-th evaluation.
     """
     policy = uniform_policy(mdp) if policy is None else check_policy(policy, mdp)
     V = None
@@ -190,22 +191,22 @@ def prioritized_sweeping(mdp: MDP, tol: float = 1e-8, max_backups: int = 10_000_
                        f"after {max_backups} backups")
 
 
-def real_time_dp(mdp: MDP, episodes: int, initial_state_distribution=None, max_steps: int = 1000,
+def real_time_dp(mdp: MDP, episodes: int, initial_distribution=None, max_steps: int = 1000,
                  epsilon: float = 0.0, V0=None, seed=None) -> tuple[np.ndarray, np.ndarray]:
     """Real-time DP (2.51): simulate episodes with the model and back up only the states actually visited.
 
     At each step the current state S_t is backed up, V(S_t) <- max_a R(S_t, a) + γ Σ_s' P(s'|S_t, a) V(s'),
     then an action is chosen greedily w.r.t. the new values (at random with probability `epsilon`) and
     S_{t+1} ~ P(·|S_t, A_t). Values converge to V* on the states the trajectories keep visiting; states
-    that are never visited keep V0. Episodes start from `initial_state_distribution` (default
+    that are never visited keep V0. Episodes start from `initial_distribution` (default
     `mdp.initial_distribution`) and last until a terminal state or `max_steps` steps.
     """
     rng = np.random.default_rng(seed)
     V = _initial_values(mdp, V0)
     gamma, P, r = mdp.gamma, mdp.P, mdp.expected_reward
     S, A = mdp.num_states, mdp.num_actions
-    rho0 = mdp.initial_distribution if initial_state_distribution is None \
-        else np.asarray(initial_state_distribution, dtype=np.float64) / np.sum(initial_state_distribution)
+    rho0 = mdp.initial_distribution if initial_distribution is None \
+        else np.asarray(initial_distribution, dtype=np.float64) / np.sum(initial_distribution)
     for _ in range(episodes):
         s = rng.choice(S, p=rho0)
         for _ in range(max_steps):

@@ -56,7 +56,9 @@ STUDENT_STATES = ["g", "t1", "t2", "r", "p", "b"]  # Game, Task1, Task2, Rest, P
 
 def student_mrp(gamma: float = 0.9) -> MRP:
     """The MRP of figs 2.4-2.6: transition matrix of L11063-11073, state rewards of fig 2.6 (R_t = R(S_t));
-    Bed is absorbing with reward 0. With γ = 0.9, (2.29) gives V = (-5.84, -1.21, 3.75, 3.93, 10, 0)."""
+    Bed is absorbing with reward 0. With γ = 0.9, (2.29) gives V = (-5.84, -1.21, 3.75, 3.93, 10, 0).
+    Erratum (BOOK_MAP §5.1): the book's sample return of (t2, r, t1, t2, b) is -4.178, not -0.178, so its
+    Monte-Carlo estimate of V(t2) from four samples is 1.348, not 2.348."""
     P = [[0.9, 0.1, 0.0, 0.0, 0.0, 0.0],
          [0.3, 0.0, 0.7, 0.0, 0.0, 0.0],
          [0.0, 0.0, 0.0, 0.1, 0.6, 0.3],
@@ -78,7 +80,8 @@ def student_mdp(gamma: float = 0.9, unavailable_reward: float = -1.0) -> MDP:
         t2: work -> p (-2),   sleep -> b (0),   rest -> t1 (0.2) / t2 (0.8) (+1)
         p:  sleep -> b (+10)
     An action a state has no edge for leaves it where it is with reward `unavailable_reward`.
-    With γ = 1 the optimal values are g 6, t1 6, t2 8, p 10 (work, work, work, sleep).
+    With the book's γ = 0.9: V* = (3.87, 4.3, 7, 10, 0) by working through to the exam and sleeping. With
+    γ = 1 the values are unbounded: resting in t2 earns +1 and costs on average only 0.2 · 2 to get back.
     """
     g, t1, t2, p, b = range(5)
     play, sleep, work, rest = range(4)
@@ -144,20 +147,20 @@ def _poisson_pmf(lam: float, n: int) -> np.ndarray:
 
 def _rental_location(requests: float, returns: float, max_cars: int, rent: float):
     """One location of Jack's car rental: T[m, n] = P(n cars at night | m cars in the morning) and the
-    expected income of m morning cars. Both tails are summed exactly (no truncation of the Poisson)."""
-    n = max_cars + 1
-    pmf = _poisson_pmf(requests, n)
-    m, k = np.indices((n, n))  # m cars available, k rented
-    rented = np.where(k < m, pmf[k], 0.0)
-    rented[np.arange(n), np.arange(n)] = 1.0 - np.r_[0.0, np.cumsum(pmf)[:-1]]  # P(requests >= m): all m rented
-    income = rent * (rented * k).sum(axis=1)
-    pmf = _poisson_pmf(returns, n)
-    left, night = np.indices((n, n))  # cars left after renting, cars at night (returns capped at max_cars)
-    back = np.where(night >= left, pmf[np.clip(night - left, 0, n - 1)], 0.0)
-    back[:, -1] = 1.0 - back[:, :-1].sum(axis=1)  # P(returns >= max_cars - left)
-    by_left = rented[np.arange(n)[:, None], np.arange(n)[:, None] - np.arange(n)[None, :]]  # [m, left]
-    by_left = np.where(np.arange(n)[None, :] <= np.arange(n)[:, None], by_left, 0.0)  # P(left | m)
-    return by_left @ back, income
+    expected income of m morning cars. Both Poisson tails are summed exactly (no truncation)."""
+    cars = np.arange(max_cars + 1)
+    # rented[m, k] = P(k cars rented | m available): k < m when fewer are requested, all m when m or more are
+    pmf = _poisson_pmf(requests, max_cars + 1)
+    rented = np.where(cars[None, :] < cars[:, None], pmf[None, :], 0.0)
+    rented[cars, cars] = 1.0 - (np.cumsum(pmf) - pmf)  # P(requests >= m)
+    income = rent * rented @ cars
+    # back[l, n] = P(n cars at night | l left after renting): returns are added, beyond max_cars they vanish
+    pmf = _poisson_pmf(returns, max_cars + 1)
+    back = np.where(cars[None, :] >= cars[:, None], pmf[np.abs(cars[None, :] - cars[:, None])], 0.0)
+    back[:, -1] = 1.0 - back[:, :-1].sum(axis=1)
+    # T[m] = Σ_k P(k rented | m) back[m - k]: rows back[m], back[m - 1], ..., back[0] for k = 0..m
+    T = np.stack([rented[m, :m + 1] @ back[m::-1] for m in cars])
+    return T, income
 
 
 def jacks_car_rental(gamma: float = 0.9, max_cars: int = 20, max_move: int = 5, rent: float = 10.0,

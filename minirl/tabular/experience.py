@@ -64,11 +64,12 @@ class StateIndex:
         self.starts = tuple(int(getattr(p, "start", 0)) for p in parts)
         self.shape = tuple(int(p.n) for p in parts)
         self.n = int(np.prod(self.shape))
+        self.strides = tuple(int(np.prod(self.shape[i + 1:])) for i in range(len(self.shape)))  # row-major
 
     def __call__(self, obs) -> int:
         if not self.tuple:
             return int(obs) - self.starts[0]
-        return int(np.ravel_multi_index(tuple(int(o) - s for o, s in zip(obs, self.starts)), self.shape))
+        return sum((int(o) - start) * stride for o, start, stride in zip(obs, self.starts, self.strides))
 
 
 def num_actions(env) -> int:
@@ -86,7 +87,7 @@ def value(x, n: int) -> float:
 def greedy_action(q: np.ndarray, rng: np.random.Generator) -> int:
     """argmax_a q(a) (2.52), ties broken uniformly at random."""
     best = np.flatnonzero(q == q.max())
-    return int(best[0]) if best.size == 1 else int(rng.choice(best))
+    return int(best[0]) if best.size == 1 else int(best[rng.integers(best.size)])
 
 
 def epsilon_greedy(q: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:

@@ -45,6 +45,8 @@ def check_stochastic(P: np.ndarray, name: str = "P") -> None:
         raise ValueError(f"{name} must be non-negative, but {name}{list(where)} = {P[where]}")
     sums = P.sum(axis=-1)
     bad = np.abs(sums - 1.0) > _ATOL
+    if P.ndim == 1 and bad:
+        raise ValueError(f"{name} must sum to 1 (a distribution), but sums to {sums:.6g}")
     if np.any(bad):
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"every row of {name} must sum to 1 (a distribution over next states), but row "
@@ -190,13 +192,13 @@ class MDP:
     outcomes = None  # set by `from_outcomes`: the (probs, next_states, rewards) tables it was built from
 
     @classmethod
-    def from_outcomes(cls, probs, next_states, rewards, gamma: float, terminal_states=None, **names) -> "MDP":
+    def from_outcomes(cls, probs, next_states, rewards, gamma: float, **kwargs) -> "MDP":
         """An MDP from the list of outcomes of every (s, a), the way Gymnasium's toy-text ``env.P[s][a]`` lists
         ``(probability, next state, reward, terminated)``: three (S, A, K) arrays, outcome k of (s, a)
         happening with probability probs[s, a, k]. Several outcomes may share a next state with different
         rewards (slipping into the cliff and walking into the start both end at the start), so R(s, a, s') is
         kept as the mean reward given s'. The tables themselves are kept in `mdp.outcomes`;
-        `DiscreteMDPEnv` samples from them in their order, as Gymnasium does.
+        `DiscreteMDPEnv` samples from them in their order, as Gymnasium does. kwargs go to `MDP`.
         """
         probs = np.asarray(probs, dtype=np.float64)
         next_states = np.asarray(next_states, dtype=np.int64)
@@ -212,7 +214,7 @@ class MDP:
             np.add.at(P, (s_idx, a_idx, next_states[..., k]), probs[..., k])
             np.add.at(mass, (s_idx, a_idx, next_states[..., k]), probs[..., k] * rewards[..., k])
         R = np.divide(mass, P, out=np.zeros_like(P), where=P > 0)  # E[r | s, a, s']
-        mdp = cls(P, R, gamma, terminal_states=terminal_states, **names)
+        mdp = cls(P, R, gamma, **kwargs)
         probs, next_states, rewards = probs.copy(), next_states.copy(), rewards.copy()
         t = mdp.terminal
         probs[t], next_states[t], rewards[t] = 0.0, np.flatnonzero(t)[:, None, None], 0.0  # absorbing

@@ -30,12 +30,11 @@ from minirl.envs.vector.vectorized import VectorizedEnv
 
 def wrap(x, low, high):
     """Bring angles into [low, high] by whole turns (repeated subtraction, as Gymnasium does, not a modulo)."""
-    x = np.array(x, dtype=np.float64)
     turn = high - low
-    while np.any(above := x > high):
-        x[above] = x[above] - turn
-    while np.any(below := x < low):
-        x[below] = x[below] + turn
+    while (x > high).any():
+        x = np.where(x > high, x - turn, x)
+    while (x < low).any():
+        x = np.where(x < low, x + turn, x)
     return x
 
 
@@ -53,7 +52,8 @@ def rk4(derivs, y0, dt):
 
 
 class AcrobotPhysics:
-    """Acrobot dynamics for a batch of copies; the state has rows (θ1, θ2, θ̇1, θ̇2)."""
+    """Acrobot dynamics; the state has rows (θ1, θ2, θ̇1, θ̇2),
+    each a number for a single copy (state shape (d,)) or an array over the copies (shape (d, copies))."""
 
     dt = 0.2
     LINK_LENGTH_1 = 1.0  # [m]
@@ -82,9 +82,8 @@ class AcrobotPhysics:
 
     def step(self, state, actions, elapsed):
         torque = self.AVAIL_TORQUE[actions]
-        # the torque rides along as a fifth state variable with derivative 0, as in Gymnasium
-        augmented = np.concatenate([state, torque[None]])
-        ns = rk4(self._dsdt, augmented, self.dt)[:4]
+        # Gymnasium carries the torque as a fifth state variable with derivative 0; passing it along is the same
+        ns = rk4(lambda s: self._dsdt(s, torque), state, self.dt)
         ns[0] = wrap(ns[0], -pi, pi)
         ns[1] = wrap(ns[1], -pi, pi)
         ns[2] = bound(ns[2], -self.MAX_VEL_1, self.MAX_VEL_1)
@@ -92,7 +91,7 @@ class AcrobotPhysics:
         terminated = -cos(ns[0]) - cos(ns[1] + ns[0]) > 1.0
         return ns, np.where(terminated, 0.0, -1.0), terminated
 
-    def _dsdt(self, s_augmented):
+    def _dsdt(self, s, a):
         """The equations of motion (Sutton & Barto 1998, §11.3): d1, d2 inertia terms, phi1, phi2 gravity and
         Coriolis terms, solved for the angular accelerations."""
         m1, m2 = self.LINK_MASS_1, self.LINK_MASS_2
@@ -100,7 +99,7 @@ class AcrobotPhysics:
         lc1, lc2 = self.LINK_COM_POS_1, self.LINK_COM_POS_2
         I1 = I2 = self.LINK_MOI  # noqa: N806  (the physics' names)
         g = 9.8
-        theta1, theta2, dtheta1, dtheta2, a = s_augmented
+        theta1, theta2, dtheta1, dtheta2 = s
         d1 = m1 * lc1**2 + m2 * (l1**2 + lc2**2 + 2 * l1 * lc2 * cos(theta2)) + I1 + I2
         d2 = m2 * (lc2**2 + l1 * lc2 * cos(theta2)) + I2
         phi2 = m2 * lc2 * g * cos(theta1 + theta2 - pi / 2.0)
@@ -117,11 +116,11 @@ class AcrobotPhysics:
                 m2 * lc2**2 + I2 - d2**2 / d1
             )
         ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
-        return np.stack([dtheta1, dtheta2, ddtheta1, ddtheta2, np.zeros_like(a)])
+        return np.array([dtheta1, dtheta2, ddtheta1, ddtheta2])
 
     def observe(self, state):
         s0, s1, s2, s3 = state
-        return np.stack([cos(s0), sin(s0), cos(s1), sin(s1), s2, s3], axis=1).astype(np.float32)
+        return np.ascontiguousarray(np.array([cos(s0), sin(s0), cos(s1), sin(s1), s2, s3]).T, dtype=np.float32)
 
 
 class AcrobotEnv(ClassicControlEnv):

@@ -29,7 +29,11 @@ def reset_bounds(options: dict | None, default_low: float, default_high: float) 
 
 
 class ClassicControlEnv(Env):
-    """One copy of a batched physics object, behind the single-env API."""
+    """One copy of a physics object, behind the single-env API.
+
+    The physics works on one state (shape (d,), NumPy scalars inside) as well as on a batch (shape (d, M)), so a
+    single env runs at scalar speed on the very code the vector env uses.
+    """
 
     def __init__(self, physics, render_mode: str | None = None):
         if render_mode is not None:
@@ -40,38 +44,32 @@ class ClassicControlEnv(Env):
         self.physics = physics
         self.observation_space = physics.observation_space
         self.action_space = physics.action_space
-        self._state = None  # shape (d, 1): the physics works on batches
-        self._elapsed = np.zeros(1, dtype=np.int64)
-
-    @property
-    def state(self) -> np.ndarray | None:
-        """The physical state, one entry per state variable (Gymnasium's `env.unwrapped.state`)."""
-        return None if self._state is None else self._state[:, 0]
+        self.state = None  # the physical state, one entry per state variable (Gymnasium's env.unwrapped.state)
+        self._elapsed = 0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        uniforms = self.np_random.random((1, self.physics.draws_per_reset))
-        self._state = self.physics.initial_state(uniforms, options)
-        self._elapsed[:] = 0
-        return self.physics.observe(self._state)[0], {}
+        self.state = self.physics.initial_state(self.np_random.random(self.physics.draws_per_reset), options)
+        self._elapsed = 0
+        return self.physics.observe(self.state), {}
 
     def step(self, action):
-        if self._state is None:
+        if self.state is None:
             raise RuntimeError(f"{type(self).__name__}: call reset() before step()")
-        self._state, reward, terminated = self.physics.step(self._state, self._as_batch(action), self._elapsed)
+        self.state, reward, terminated = self.physics.step(self.state, self._checked(action), self._elapsed)
         self._elapsed += 1
         # no truncation here: the time limit is the registry's TimeLimit wrapper, as in Gymnasium
-        return self.physics.observe(self._state)[0], float(reward[0]), bool(terminated[0]), False, {}
+        return self.physics.observe(self.state), float(reward), bool(terminated), False, {}
 
-    def _as_batch(self, action) -> np.ndarray:
+    def _checked(self, action):
         space = self.action_space
         if isinstance(space, Discrete):
             if not space.contains(action):
                 raise ValueError(f"{type(self).__name__}.step: action {action!r} is not in {space}")
-            return np.array([action])
+            return action
         action = np.asarray(action)
         if action.shape != space.shape:
             raise ValueError(
                 f"{type(self).__name__}.step: action must have shape {space.shape} ({space}), got shape {action.shape}"
             )
-        return action[None]
+        return action

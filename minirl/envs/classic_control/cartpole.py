@@ -29,7 +29,8 @@ from minirl.envs.vector.vectorized import VectorizedEnv
 
 
 class CartPolePhysics:
-    """Cart-pole dynamics for a batch of copies; the state has rows (x, x_dot, theta, theta_dot)."""
+    """Cart-pole dynamics; the state has rows (x, x_dot, theta, theta_dot),
+    each a number for a single copy (state shape (d,)) or an array over the copies (shape (d, copies))."""
 
     gravity = 9.8
     masscart = 1.0
@@ -81,14 +82,14 @@ class CartPolePhysics:
             | (theta < -self.theta_threshold_radians)
             | (theta > self.theta_threshold_radians)
         )
-        if self.sutton_barto_reward:
-            rewards = -terminated.astype(np.float64)
+        if self.sutton_barto_reward:  # the 1983 paper's failure signal
+            rewards = np.where(terminated, -1.0, 0.0)
         else:
             rewards = np.ones(terminated.shape)
-        return np.stack([x, x_dot, theta, theta_dot]), rewards, terminated
+        return np.array([x, x_dot, theta, theta_dot]), rewards, terminated
 
     def observe(self, state):
-        return state.T.astype(np.float32)
+        return np.ascontiguousarray(state.T, dtype=np.float32)  # (copies, variables), rows contiguous
 
 
 class CartPoleEnv(ClassicControlEnv):

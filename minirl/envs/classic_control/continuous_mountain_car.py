@@ -29,11 +29,12 @@ from minirl.envs.vector.vectorized import VectorizedEnv
 
 def _f32(x):
     """Round to float32, keeping float64: one float32 operation equals the float64 one rounded this way."""
-    return np.asarray(x).astype(np.float32).astype(np.float64)
+    return np.float32(x).astype(np.float64)
 
 
 class ContinuousMountainCarPhysics:
-    """Continuous mountain-car dynamics for a batch of copies; the state has rows (position, velocity)."""
+    """Continuous mountain-car dynamics; the state has rows (position, velocity),
+    each a number for a single copy (state shape (d,)) or an array over the copies (shape (d, copies))."""
 
     min_action = -1.0
     max_action = 1.0
@@ -53,14 +54,14 @@ class ContinuousMountainCarPhysics:
 
     def initial_state(self, uniforms, options):
         low, high = reset_bounds(options, -0.6, -0.4)
-        position = low + (high - low) * uniforms[:, 0]
-        return np.stack([position, np.zeros_like(position)])
+        position = low + (high - low) * uniforms[..., 0]
+        return np.array([position, np.zeros_like(position)])
 
     def step(self, state, actions, elapsed):
         position, velocity = state
         # `as64` marks where Gymnasium computes in float64: the first step after a reset; elsewhere float32
         as64 = elapsed == 0
-        action = np.asarray(actions, dtype=np.float32)[:, 0].astype(np.float64)
+        action = np.asarray(actions, dtype=np.float32)[..., 0].astype(np.float64)
         clipped = (action < self.min_action) | (action > self.max_action)  # a clipped force is a Python float
         force = np.clip(action, self.min_action, self.max_action)
 
@@ -88,10 +89,10 @@ class ContinuousMountainCarPhysics:
         terminated = reached & moving
 
         rewards = np.where(terminated, 100.0, 0.0) - action**2 * 0.1
-        return np.stack([_f32(position), _f32(velocity)]), rewards, terminated
+        return np.array([_f32(position), _f32(velocity)]), rewards, terminated
 
     def observe(self, state):
-        return state.T.astype(np.float32)
+        return np.ascontiguousarray(state.T, dtype=np.float32)  # (copies, variables), rows contiguous
 
 
 class Continuous_MountainCarEnv(ClassicControlEnv):

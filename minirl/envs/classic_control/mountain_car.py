@@ -25,7 +25,8 @@ from minirl.envs.vector.vectorized import VectorizedEnv
 
 
 class MountainCarPhysics:
-    """Mountain-car dynamics for a batch of copies; the state has rows (position, velocity)."""
+    """Mountain-car dynamics; the state has rows (position, velocity),
+    each a number for a single copy (state shape (d,)) or an array over the copies (shape (d, copies))."""
 
     min_position = -1.2
     max_position = 0.6
@@ -44,8 +45,8 @@ class MountainCarPhysics:
 
     def initial_state(self, uniforms, options):
         low, high = reset_bounds(options, -0.6, -0.4)
-        position = low + (high - low) * uniforms[:, 0]
-        return np.stack([position, np.zeros_like(position)])
+        position = low + (high - low) * uniforms[..., 0]
+        return np.array([position, np.zeros_like(position)])
 
     def step(self, state, actions, elapsed):
         position, velocity = state
@@ -55,10 +56,10 @@ class MountainCarPhysics:
         position = np.clip(position + velocity, self.min_position, self.max_position)
         velocity = np.where((position == self.min_position) & (velocity < 0), 0.0, velocity)  # an inelastic wall
         terminated = (position >= self.goal_position) & (velocity >= self.goal_velocity)
-        return np.stack([position, velocity]), np.full(position.shape, -1.0), terminated
+        return np.array([position, velocity]), np.full(position.shape, -1.0), terminated
 
     def observe(self, state):
-        return state.T.astype(np.float32)
+        return np.ascontiguousarray(state.T, dtype=np.float32)  # (copies, variables), rows contiguous
 
 
 class MountainCarEnv(ClassicControlEnv):

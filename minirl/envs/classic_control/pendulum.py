@@ -33,7 +33,8 @@ def angle_normalize(x):
 
 
 class PendulumPhysics:
-    """Pendulum dynamics for a batch of copies; the state has rows (θ, θ̇)."""
+    """Pendulum dynamics; the state has rows (θ, θ̇),
+    each a number for a single copy (state shape (d,)) or an array over the copies (shape (d, copies))."""
 
     max_speed = 8
     max_torque = 2.0
@@ -62,17 +63,17 @@ class PendulumPhysics:
         g, m, l, dt = self.g, self.m, self.l, self.dt
         # the torque keeps the action's dtype: Gymnasium computes 0.001 u² and the torque term in float32 for
         # float32 actions, and so do we
-        u = np.clip(actions, -self.max_torque, self.max_torque)[:, 0]
+        u = np.clip(actions, -self.max_torque, self.max_torque)[..., 0]
         costs = angle_normalize(th) ** 2 + 0.1 * thdot**2 + 0.001 * (u**2)
         # θ̈ = 3g/(2l) sin θ + 3/(ml²) u: a uniform rod about its end, θ measured from upright
         newthdot = thdot + (3 * g / (2 * l) * np.sin(th) + 3.0 / (m * l**2) * u) * dt
         newthdot = np.clip(newthdot, -self.max_speed, self.max_speed)
         newth = th + newthdot * dt  # semi-implicit Euler: the angle moves with the new velocity
-        return np.stack([newth, newthdot]), -costs, np.zeros(th.shape, dtype=bool)
+        return np.array([newth, newthdot]), -costs, np.zeros(th.shape, dtype=bool)
 
     def observe(self, state):
         th, thdot = state
-        return np.stack([np.cos(th), np.sin(th), thdot], axis=1).astype(np.float32)
+        return np.ascontiguousarray(np.array([np.cos(th), np.sin(th), thdot]).T, dtype=np.float32)
 
 
 class PendulumEnv(ClassicControlEnv):

@@ -4,13 +4,14 @@ An environment's physics is written once, for a batch of copies, as an object wi
 
     observation_space, action_space      one copy's spaces
     draws_per_reset                      how many uniform numbers in [0, 1) one reset takes from a copy's generator
-    initial_state(uniforms, options)     (M, draws_per_reset) uniforms -> state (d, M): row j is variable j of every copy
+    initial_state(uniforms, options)     (M, draws_per_reset) uniforms -> state (d, M): row j is variable j of
+                                            every copy (copies run along the last axis: (draws,) -> (d,) for one)
     step(state, actions, elapsed)        -> (next state (d, M), rewards (M,), terminated (M,)); `elapsed` counts the
                                             steps each copy took since its reset
     observe(state)                       (d, M) -> observations (M, *obs_shape)
 
-and the same physics object drives both the single env (`minirl.envs.classic_control.base.ClassicControlEnv`, a
-batch of one) and this vector env, so the two cannot drift apart.
+and the same physics object drives both the single env (`minirl.envs.classic_control.base.ClassicControlEnv`,
+which passes one state of shape (d,) and one action) and this vector env, so the two cannot drift apart.
 
 Seeding matches N single envs exactly: copy i has its own generator (seeded with seed + i), and its resets use
 the numbers that generator would give a single env, in the same order. Drawing them one copy at a time would
@@ -47,19 +48,18 @@ class VectorizedEnv(VectorEnv):
         self.single_action_space = physics.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        width = self.resets_per_refill * physics.draws_per_reset
         self._generators: list[np.random.Generator | None] = [None] * self.num_envs
-        self._reserve = np.zeros((self.num_envs, width))
-        self._cursor = np.full(self.num_envs, width)  # next unused column of each copy's reserve
+        # _reserve[i, r] holds the uniforms of copy i's r-th reset to come; _next[i] is the next unused r
+        self._reserve = np.zeros((self.num_envs, self.resets_per_refill, physics.draws_per_reset))
+        self._next = np.full(self.num_envs, self.resets_per_refill)
         self.state = None
         self.elapsed = np.zeros(self.num_envs, dtype=np.int64)
 
     def reset(self, *, seed=None, options=None):
-        width = self._reserve.shape[1]
         for i, copy_seed in enumerate(self.copy_seeds(seed)):
             if copy_seed is not None or self._generators[i] is None:
                 self._generators[i], _ = np_random(copy_seed)
-                self._cursor[i] = width  # numbers fetched from the old generator no longer apply
+                self._next[i] = self.resets_per_refill  # numbers fetched from the old generator no longer apply
         self.state = self.physics.initial_state(self._uniforms(np.arange(self.num_envs)), options)
         self.elapsed[:] = 0
         return self.physics.observe(self.state), {}
@@ -88,13 +88,13 @@ class VectorizedEnv(VectorEnv):
 
     def _uniforms(self, copies: np.ndarray) -> np.ndarray:
         """The next `draws_per_reset` uniforms of each copy in `copies`, shape (len(copies), draws_per_reset)."""
-        width = self._reserve.shape[1]
-        for i in copies[self._cursor[copies] == width]:  # only copies whose reserve ran out
-            self._reserve[i] = self._generators[i].random(width)
-            self._cursor[i] = 0
-        columns = self._cursor[copies, None] + np.arange(self.physics.draws_per_reset)
-        self._cursor[copies] += self.physics.draws_per_reset
-        return self._reserve[copies[:, None], columns]
+        for i in copies[self._next[copies] == self.resets_per_refill]:  # only copies whose reserve ran out
+            # row after row: the same stream as drawing draws_per_reset numbers at each reset
+            self._reserve[i] = self._generators[i].random(self._reserve.shape[1:])
+            self._next[i] = 0
+        uniforms = self._reserve[copies, self._next[copies]]
+        self._next[copies] += 1
+        return uniforms
 
     def _check_actions(self, actions) -> np.ndarray:
         space, n = self.single_action_space, self.num_envs

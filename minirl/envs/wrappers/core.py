@@ -14,6 +14,13 @@ from minirl.envs.spaces import batch_space
 class Wrapper(Env):
     """Forwards everything to the wrapped env; subclasses override what they change."""
 
+    # spaces a subclass replaced (None: the wrapped env's); class defaults keep forwarding working even when a
+    # subclass forgets to call Wrapper.__init__
+    _observation_space = None
+    _action_space = None
+    _single_observation_space = None
+    _single_action_space = None
+
     def __init__(self, env):
         self.env = env
         self._observation_space = None
@@ -28,7 +35,7 @@ class Wrapper(Env):
 
     @property
     def is_vector_env(self) -> bool:
-        return self.env.is_vector_env
+        return getattr(self.env, "is_vector_env", False)
 
     @property
     def observation_space(self):

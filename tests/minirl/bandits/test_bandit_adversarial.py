@@ -70,7 +70,7 @@ def test_exp3_importance_weighting_is_unbiased_exactly(estimates, gamma, seed):
     pulls = np.arange(k)
     agent.update(pulls, rewards[pulls])  # copy I pulled arm I and saw g_I
     estimated = agent.G - np.array(estimates)  # row I: ĝ(I) = g_I / p_I at arm I, 0 elsewhere
-    np.testing.assert_allclose(np.diag(estimated), rewards / p)
+    np.testing.assert_allclose(np.diag(estimated), rewards / p, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(p @ estimated, rewards, rtol=1e-9, atol=1e-12)
 
 

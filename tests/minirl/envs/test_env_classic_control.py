@@ -79,7 +79,7 @@ def run_side_by_side(env_id, env_seed, action_seed, randomness, steps, our_kwarg
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
-@settings(max_examples=max(4, settings.default.max_examples // 4))
+@settings(max_examples=max(4, settings.default.max_examples // 2))
 @given(
     env_seed=st.integers(0, 2**32 - 1),
     action_seed=st.integers(0, 2**32 - 1),

@@ -36,7 +36,7 @@ def assert_same_vector_step(a, b, where, final_obs_as_object=False):
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
-@settings(max_examples=max(3, settings.default.max_examples // 8))
+@settings(max_examples=max(3, settings.default.max_examples // 4))
 @given(seed=st.integers(0, 2**31), num_envs=st.integers(1, 7), limit=st.integers(1, 60), steps=st.integers(1, 150))
 def test_vectorized_copies_equal_single_envs(env_id, seed, num_envs, limit, steps):
     """Copy i of the vectorized env follows a single env seeded with seed + i, autoresets included."""
@@ -208,3 +208,18 @@ def test_batch_infos_masks():
     batched = batch_infos([{"a": 1}, {}, {"a": 3, "b": {"c": 2.0}}])
     assert batched["a"].tolist() == [1, 0, 3] and batched["_a"].tolist() == [True, False, True]
     assert batched["b"]["c"].tolist() == [0.0, 0.0, 2.0] and batched["_b"].tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize("env_id, options", [("CartPole-v1", {"low": -0.2, "high": 0.1}),
+                                             ("Pendulum-v1", {"x_init": 0.3, "y_init": 0.0}),
+                                             ("MountainCar-v0", {"low": -0.9, "high": -0.8})])
+def test_reset_options_apply_to_that_reset_only(env_id, options):
+    """As with Gymnasium's SyncVectorEnv, options shape the requested reset; autoresets use the defaults."""
+    vectorized = envs.make_vec(env_id, 3, max_episode_steps=5)
+    singles = envs.make_vec(env_id, 3, vectorization_mode="sync", max_episode_steps=5)
+    np.testing.assert_array_equal(vectorized.reset(seed=2, options=options)[0],
+                                  singles.reset(seed=2, options=options)[0])
+    rng = np.random.default_rng(0)
+    for t in range(12):
+        actions = random_actions(vectorized.action_space, rng)
+        assert_same_vector_step(vectorized.step(actions), singles.step(actions), f"{env_id} step {t}")

@@ -1,9 +1,12 @@
 """Module, Parameter, Sequential, ModuleList: registration, naming, state_dict, modes, devices (book §1.3)."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autodiff as ad
 import minirl.nn as nn
@@ -71,6 +74,8 @@ def test_load_state_dict_round_trip_in_place():
         assert ka == kb
         np.testing.assert_array_equal(va, vb)
     b.load_state_dict({k: ad.tensor(v) for k, v in a.state_dict().items()})  # Tensors work too
+    b.load_state_dict({k: v.tolist() for k, v in a.state_dict().items()})  # and nested lists
+    np.testing.assert_allclose(b.fc1.weight.numpy(), a.fc1.weight.numpy())
 
 
 def test_load_state_dict_reports_missing_unexpected_and_shape_errors():
@@ -173,10 +178,13 @@ def test_modulelist_registers_and_renumbers():
     assert isinstance(ml[-1], nn.ReLU)
 
 
-def test_shared_parameters_are_reported_once():
+def test_shared_layer_parameters_once_state_dict_under_every_name():
     lin = nn.Linear(2, 2)
     model = Sequential(lin, nn.Tanh(), lin)
-    assert len(list(model.parameters())) == 2
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias"]  # an optimizer steps it once
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # as PyTorch saves it
+    model.load_state_dict({k: np.full(v.shape, 3.0) for k, v in model.state_dict().items()})
+    np.testing.assert_array_equal(lin.weight.numpy(), 3.0)
 
 
 def test_reassignment_and_deletion():
@@ -206,14 +214,40 @@ def test_forgetting_super_init_is_a_clear_error():
 
 def test_deepcopy_gives_an_independent_target_network():
     net = Net()
+    net.fc1.weight.grad = ad.ones(5, 3)
     target = copy.deepcopy(net)
+    np.testing.assert_array_equal(target.fc1.weight.grad.numpy(), 1.0)
     assert type(target.fc1.weight) is Parameter and target.fc1.weight is not net.fc1.weight
     np.testing.assert_array_equal(target.fc1.weight.numpy(), net.fc1.weight.numpy())
     net.fc1.weight.data[...] += 1
     assert not np.allclose(target.fc1.weight.numpy(), net.fc1.weight.numpy())
     assert list(target.state_dict()) == list(net.state_dict())
+    restored = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(restored.state_dict()["fc1.weight"], net.state_dict()["fc1.weight"])
+    assert type(restored.heads[0].bias) is Parameter and restored.heads[0].bias.requires_grad
 
 
 def test_forward_must_be_defined():
     with pytest.raises(NotImplementedError, match="Module has no forward"):
         Module()(1)
+
+
+@settings(max_examples=20)
+@given(st.lists(st.integers(1, 6), min_size=2, max_size=5), st.booleans())
+def test_mlp_state_dict_round_trip_any_widths(widths, bias):
+    def mlp(seed):
+        rng = np.random.default_rng(seed)
+        layers = []
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            layers += [nn.Linear(a, b, bias=bias, rng=rng), nn.ReLU()]
+        return Sequential(*layers[:-1])
+
+    source, target = mlp(0), mlp(1)
+    state = source.state_dict()
+    expected = [f"{2 * i}.{p}" for i in range(len(widths) - 1) for p in (("weight", "bias") if bias else ("weight",))]
+    assert list(state) == expected
+    assert all(state[f"{2 * i}.weight"].shape == (b, a) for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])))
+    target.load_state_dict(state)
+    x = np.random.default_rng(2).standard_normal((3, widths[0])).astype(np.float32)
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
+

@@ -1,0 +1,241 @@
+"""Every CuPy implementation in the registry against numpy_ref, on random, float32, broadcast, non-contiguous and
+0-d inputs (DESIGN.md, kernels). Marked `gpu`: without CuPy and a GPU they are skipped with the reason from
+tests/conftest.py. The implementations are listed after loading CuPy (they register when it loads), so each
+registered ``cupy_*`` implementation of each op becomes one test case."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import registry
+
+
+def _cupy_implementations():
+    """(op, impl) for every registered cupy_* implementation, or [] with the reason there are none."""
+    try:
+        cupy = kernels.load_cupy()
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return [], "CuPy found no CUDA device"
+    except Exception as exc:  # CuPy missing, no driver, or its implementations failed to load
+        return [], f"CuPy is not usable here: {exc}"
+    found = [(op, impl) for op in kernels.ops() for impl in kernels.available(op) if impl.startswith("cupy")]
+    return found, "no cupy_* implementation is registered (kernels/cupy_impl.py is missing or registers none)"
+
+
+IMPLEMENTATIONS, NONE_REASON = _cupy_implementations()
+# with nothing to test, one placeholder case: tests/conftest.py skips it where there is no GPU (with its
+# reason), and the test skips itself with NONE_REASON where there is a GPU but no cupy_* implementation
+PARAMS = IMPLEMENTATIONS or [pytest.param(None, None, id="no-cupy-implementations")]
+
+
+def _require_implementations(op=None):
+    if op is None:
+        pytest.skip(NONE_REASON)
+
+
+# -- inputs: numpy arrays laid out on either backend ------------------------------------------------------------
+def on(xp, a, layout="contiguous", shape=None):
+    """`a` as an array of `xp` (numpy or cupy) in a layout: contiguous, strided (every other column of a wider
+    array), transposed (a transposed contiguous array) or broadcast (zero strides, to `shape`)."""
+    if layout == "strided":
+        base = xp.zeros(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
+        base[..., ::2] = xp.asarray(a)
+        return base[..., ::2]
+    if layout == "transposed":
+        return xp.asarray(np.ascontiguousarray(a.T)).T
+    if layout == "broadcast":
+        return xp.broadcast_to(xp.asarray(a), shape)
+    return xp.array(a)  # a copy: the in-place kernels (adam, sgd) must not write into the shared inputs
+
+
+def _cases(op):
+    """(label, build) pairs; build(xp) returns (args, kwargs) for the op on backend xp."""
+    rng = np.random.default_rng(0)
+
+    def n(*shape, dtype=np.float64):
+        return rng.standard_normal(shape).astype(dtype)
+
+    if op == "matmul":
+        a, b, c, d = n(3, 4), n(4, 5), n(2, 1, 3, 4), n(5, 4, 2)
+        a32, b32 = n(3, 4, dtype=np.float32), n(4, 5, dtype=np.float32)
+        return [("random", lambda xp: ((on(xp, a), on(xp, b)), {})),
+                ("float32", lambda xp: ((on(xp, a32), on(xp, b32)), {})),
+                ("broadcast batch", lambda xp: ((on(xp, c), on(xp, d)), {})),
+                ("non-contiguous", lambda xp: ((on(xp, a, "transposed"), on(xp, b, "strided")), {})),
+                ("zero strides", lambda xp: ((on(xp, n(1, 4), "broadcast", (3, 4)), on(xp, b)), {}))]
+    if op in ("logsumexp", "softmax", "log_softmax"):
+        x, x32, big = n(4, 6), n(4, 6, dtype=np.float32), n(3, 5) * 1e4
+        extra = {"logsumexp": {"keepdims": True}}.get(op, {})
+        cases = [("random", lambda xp: ((on(xp, x),), {"axis": -1})),
+                 ("float32", lambda xp: ((on(xp, x32),), {"axis": 1})),
+                 ("axis 0", lambda xp: ((on(xp, x),), {"axis": 0, **extra})),
+                 ("large logits", lambda xp: ((on(xp, big),), {"axis": -1})),
+                 ("non-contiguous", lambda xp: ((on(xp, x, "strided"),), {"axis": -1})),
+                 ("broadcast", lambda xp: ((on(xp, n(1, 6), "broadcast", (4, 6)),), {"axis": -1}))]
+        if op == "logsumexp":
+            masked = x.copy()
+            masked[1] = -np.inf
+            cases += [("0-d", lambda xp: ((on(xp, np.array(1.5)),), {"axis": None})),
+                      ("all axes", lambda xp: ((on(xp, x),), {"axis": None})),
+                      ("a row of -inf", lambda xp: ((on(xp, masked),), {"axis": -1}))]
+        return cases
+    if op in ("softmax_backward", "log_softmax_backward"):
+        g, x = n(4, 6), n(4, 6)
+        y = kernels.get(op.replace("_backward", ""), "numpy_ref")(x)
+        return [("random", lambda xp: ((on(xp, g), on(xp, y)), {"axis": -1})),
+                ("float32", lambda xp: ((on(xp, g.astype(np.float32)), on(xp, y.astype(np.float32))), {"axis": -1})),
+                ("non-contiguous", lambda xp: ((on(xp, g, "strided"), on(xp, y, "strided")), {"axis": -1})),
+                ("broadcast g", lambda xp: ((on(xp, g[:1], "broadcast", (4, 6)), on(xp, y)), {"axis": -1}))]
+    if op == "softmax_cross_entropy":
+        logits, targets = n(5, 4), rng.integers(0, 4, 5)
+        return [("random", lambda xp: ((on(xp, logits), on(xp, targets)), {})),
+                ("float32", lambda xp: ((on(xp, logits.astype(np.float32)), on(xp, targets)), {})),
+                ("non-contiguous", lambda xp: ((on(xp, logits, "transposed"), on(xp, targets)), {}))]
+    if op == "adam":
+        p, g, m, v = n(7), n(7), n(7) * 0.1, np.abs(n(7)) * 0.1
+        def build(dtype, **kw):
+            return lambda xp: ((on(xp, p.astype(dtype)), on(xp, g.astype(dtype)), on(xp, m.astype(dtype)),
+                                on(xp, v.astype(dtype)), 3, 1e-2), kw)
+        return [("adam", build(np.float64)), ("float32", build(np.float32)),
+                ("l2", build(np.float64, weight_decay=0.1)), ("adamw", build(np.float64, weight_decay=0.1,
+                                                                            decoupled=True)),
+                ("non-contiguous grad", lambda xp: ((on(xp, p), on(xp, g, "strided"), on(xp, m), on(xp, v), 2,
+                                                     1e-3), {}))]
+    if op == "sgd":
+        p, g, buf = n(7), n(7), n(7)
+        def build(dtype, **kw):
+            return lambda xp: ((on(xp, p.astype(dtype)), on(xp, g.astype(dtype)), on(xp, buf.astype(dtype)), 0.1),
+                               kw)
+        return [("plain", build(np.float64)), ("float32 momentum", build(np.float32, momentum=0.9)),
+                ("first step", build(np.float64, momentum=0.9, first=True)),
+                ("nesterov", build(np.float64, momentum=0.9, nesterov=True, weight_decay=0.01)),
+                ("dampening", build(np.float64, momentum=0.5, dampening=0.3))]
+    if op == "gae":
+        r, v, nv = n(6, 3), n(6, 3), n(6, 3)
+        term = (rng.random((6, 3)) < 0.2).astype(np.float64)
+        trunc = (rng.random((6, 3)) < 0.2).astype(np.float64)
+        return [("random", lambda xp: ((on(xp, r), on(xp, v), on(xp, nv), on(xp, term), on(xp, trunc), 0.99, 0.95),
+                                       {})),
+                ("float32", lambda xp: (tuple(on(xp, a.astype(np.float32)) for a in (r, v, nv, term, trunc))
+                                        + (0.9, 0.8), {})),
+                ("non-contiguous", lambda xp: (tuple(on(xp, a, "strided") for a in (r, v, nv, term, trunc))
+                                               + (0.99, 1.0), {}))]
+    if op == "kfac_factor":
+        a = n(8, 5)
+        return [("random", lambda xp: ((on(xp, a),), {})),
+                ("float32", lambda xp: ((on(xp, a.astype(np.float32)),), {})),
+                ("non-contiguous", lambda xp: ((on(xp, a, "strided"),), {}))]
+    if op == "im2col":
+        x = n(2, 3, 6, 5)
+        return [("random", lambda xp: ((on(xp, x), 3, 2), {})),
+                ("stride and padding", lambda xp: ((on(xp, x), 3, 3), {"stride": 2, "padding": 1})),
+                ("float32", lambda xp: ((on(xp, x.astype(np.float32)), 2, 2), {"stride": 1, "padding": 2})),
+                ("non-contiguous", lambda xp: ((on(xp, x, "strided"), 2, 3), {"stride": 2}))]
+    if op == "col2im":
+        shape = (2, 3, 6, 5)
+        cols = kernels.get("im2col", "numpy_ref")(n(*shape), 3, 3, stride=2, padding=1)
+        plain = kernels.get("im2col", "numpy_ref")(n(*shape), 2, 2)
+        return [("random", lambda xp: ((on(xp, plain), shape, 2, 2), {})),
+                ("stride and padding", lambda xp: ((on(xp, cols), shape, 3, 3), {"stride": 2, "padding": 1})),
+                ("float32", lambda xp: ((on(xp, plain.astype(np.float32)), shape, 2, 2), {})),
+                ("non-contiguous", lambda xp: ((on(xp, plain, "strided"), shape, 2, 2), {}))]
+    return []
+
+
+def _assert_close(got, expected, what):
+    import cupy
+
+    got = cupy.asnumpy(got) if isinstance(got, cupy.ndarray) else np.asarray(got)
+    expected = np.asarray(expected)
+    assert got.shape == expected.shape, f"{what}: shape {got.shape}, numpy_ref gives {expected.shape}"
+    assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype}, numpy_ref gives {expected.dtype}"
+    tight = expected.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-9 if tight else 1e-4, atol=1e-10 if tight else 1e-5,
+                               err_msg=what)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("op, impl", PARAMS)
+def test_cupy_implementation_matches_numpy_ref(op, impl):
+    _require_implementations(op)
+    import cupy
+
+    cases = _cases(op)
+    assert cases, f"no test inputs for op {op!r}: add them to _cases in {__file__}"
+    reference, candidate = kernels.get(op, "numpy_ref"), kernels.get(op, impl)
+    for label, build in cases:
+        np_args, np_kwargs = build(np)
+        cp_args, cp_kwargs = build(cupy)
+        expected = reference(*np_args, **np_kwargs)
+        got = candidate(*cp_args, **cp_kwargs)
+        what = f"{op} {impl} on {label} inputs"
+        if isinstance(expected, tuple):
+            assert isinstance(got, tuple) and len(got) == len(expected), what
+            for i, (g, e) in enumerate(zip(got, expected)):
+                _assert_close(g, e, f"{what}, output {i}")
+        else:
+            _assert_close(got, expected, what)
+        # in-place updates (adam, sgd) must agree too, and pure kernels must leave their inputs alone
+        for i, (g, e) in enumerate(zip(cp_args, np_args)):
+            if isinstance(e, np.ndarray) and e.flags.writeable:
+                _assert_close(g, e, f"{what}, argument {i} after the call")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("op, impl", PARAMS)
+def test_cupy_implementation_is_chosen_by_use_and_dispatched_for_cupy_arrays(op, impl):
+    _require_implementations(op)
+    import cupy
+
+    with kernels.use(**{op: impl}):
+        assert kernels.active(op, "cupy") == impl
+        assert kernels.active(op, "numpy") == "numpy_ref"
+        assert registry.backend_of(cupy.zeros(1)) == "cupy"
+        label, build = _cases(op)[0]
+        args, kwargs = build(cupy)
+        got = getattr(kernels, op)(*args, **kwargs)
+        expected = kernels.get(op, impl)(*build(cupy)[0], **kwargs)
+        for g, e in zip(got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple)
+                        else (expected,)):
+            assert isinstance(g, cupy.ndarray)
+            np.testing.assert_array_equal(cupy.asnumpy(g), cupy.asnumpy(e))
+
+
+@pytest.mark.gpu
+def test_autodiff_on_cuda_matches_cpu():
+    """autodiff's ops run the active kernels: on the GPU they need the cupy_* implementations."""
+    if not IMPLEMENTATIONS:
+        _require_implementations()
+    import autodiff as ad
+
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    onehot = np.eye(5)[rng.integers(0, 5, 4)]
+    grads = {}
+    for device in ("cpu", "cuda"):
+        xt = ad.tensor(x, requires_grad=True, device=device)
+        wt = ad.tensor(w, requires_grad=True, device=device)
+        log_p = ad.log_softmax(ad.tanh(xt @ wt), axis=-1)
+        loss = -(log_p * ad.tensor(onehot, device=device)).sum(axis=1).mean()
+        loss.backward()
+        assert xt.grad.device == device
+        grads[device] = (loss.item(), xt.grad.numpy(), wt.grad.numpy())
+    for cpu, gpu in zip(grads["cpu"], grads["cuda"]):
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-9, atol=1e-12)
+
+
+def test_gpu_inputs_cover_every_op_and_run_on_numpy_ref():
+    """Not a GPU test: it keeps the table above in step with the registry, so the GPU tests never rot unseen."""
+    for op in kernels.ops():
+        cases = _cases(op)
+        assert cases, f"no GPU test inputs for op {op!r}"
+        for label, build in cases:
+            args, kwargs = build(np)
+            first, second = build(np)[0], args
+            with np.errstate(divide="ignore"):  # the logsumexp row of −inf
+                out = kernels.get(op, "numpy_ref")(*args, **kwargs)
+            for a, b in zip(first, second):  # each build makes fresh copies (adam and sgd write into theirs)
+                if isinstance(a, np.ndarray) and a.flags.writeable and a.size:
+                    assert not np.shares_memory(a, b), f"{op} {label}"
+            for o in out if isinstance(out, tuple) else (out,):
+                assert not np.isnan(o).any(), f"{op} {label}"
