@@ -442,7 +442,8 @@ def var(x, axis=None, keepdims=False, ddof=0):
     x = as_tensor(x)
     count = int(np.prod([x.shape[a] for a in normalize_axis(axis, x.ndim)]))
     centered = x - mean(x, axis, keepdims=True)
-    return (centered * centered).sum(axis=axis, keepdims=keepdims) * (1.0 / max(count - ddof, 0))
+    # as NumPy: with count ≤ ddof the sum is divided by 0 (NaN or inf), not a ZeroDivisionError
+    return (centered * centered).sum(axis=axis, keepdims=keepdims) * (1.0 / (count - ddof) if count > ddof else np.inf)
 
 
 def sqrt(x):

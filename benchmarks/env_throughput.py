@@ -8,8 +8,9 @@ pre-drawn random actions (autoresets included):
     gymnasium CartPoleVector  gymnasium.make_vec(..., vectorization_mode="vector_entry_point")
                               (Gymnasium's own NumPy-vectorized CartPole)
 Throughput = copies x steps / seconds, the best of several timed passes, the implementations taking turns
-(`--repeat` rounds). The target is
->= 20x Gymnasium's SyncVectorEnv at 256 copies. Figures go to benchmarks/results/env_throughput.json with the machine.
+(`--repeat` rounds). The target is >= 20x Gymnasium's SyncVectorEnv at 256 copies. Figures go to
+benchmarks/results/env_throughput.json with the machine and its load average (on a busy machine the fast
+implementations' figures vary by up to 2x from run to run; compare columns of one run only).
 
     python benchmarks/env_throughput.py [--num-envs 1 16 256 4096] [--scale 1.0] [--repeat 3]
 """
@@ -31,8 +32,8 @@ import numpy as np  # noqa: E402
 import minirl.envs  # noqa: E402
 from machine import describe  # noqa: E402
 
-# vector steps per copy count: about 2e4 to 1e5 env steps each, so the slow loops finish in about a second
-STEPS = {1: 6_000, 16: 1_500, 256: 150, 4096: 20}
+# vector steps per copy count: 5e3 to 7e4 env steps, so that a pass of the slow loops takes about a second
+STEPS = {1: 5_000, 16: 1_000, 256: 120, 4096: 16}
 
 
 def implementations(gymnasium):
@@ -57,7 +58,7 @@ def timed_pass(envs, actions: np.ndarray) -> float:
     return time.perf_counter() - start
 
 
-def steps_per_second(makers: dict, n: int, actions: np.ndarray, rounds: int, min_seconds: float = 0.5) -> dict:
+def steps_per_second(makers: dict, n: int, actions: np.ndarray, rounds: int, min_seconds: float = 1.0) -> dict:
     """Env steps per second of each implementation over the whole action sequence, the best of its passes.
 
     The implementations take turns, `rounds` times, so a burst of load on this shared machine does not fall on

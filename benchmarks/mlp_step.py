@@ -204,7 +204,7 @@ def main(argv=None):
         for name, fn in fresh.items():
             for _ in range(20):
                 fn()
-            losses[name] = float(fn())
+            losses[name] = float(fn().item())
         breakdown = time_side_by_side({"forward": parts["forward"], "forward_backward": parts["forward_backward"]},
                                       number, args.repeat)
         row = {"batch": batch, "width": width, "us_per_step": timings, "loss_at_step_21": losses,

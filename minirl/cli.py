@@ -34,7 +34,7 @@ def cmd_train(args) -> int:
         if not args.env:
             raise SystemExit("minirl train: --env is required (see `minirl list`)")
         _check_names(args.algo, args.env)
-        agent, run_dir = trainer.train(args.algo, args.env, args.steps or 100_000, seed=args.seed,
+        agent, run_dir = trainer.train(args.algo, args.env, args.steps, seed=args.seed,
                                        overrides=_parse_sets(args.set), out=args.out, progress=not args.quiet,
                                        num_envs=args.num_envs, device=args.device)
     summary = json.loads((Path(run_dir) / "eval.json").read_text()) if (Path(run_dir) / "eval.json").exists() else {}
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train an agent into a run directory")
     train.add_argument("algo", nargs="?", help="algorithm name (see `minirl list`)")
     train.add_argument("--env", help="environment id, e.g. CartPole-v1")
-    train.add_argument("--steps", type=int, help="total environment steps (default 100000)")
+    train.add_argument("--steps", type=int, help="total environment steps (default: the algorithm's for the env)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--num-envs", type=int, default=None, help="parallel environment copies (deep agents)")
     train.add_argument("--device", default="cpu", choices=["cpu", "cuda"])

@@ -84,7 +84,7 @@ fig, ax = plt.subplots(figsize=(6, 4))
 for name, (steps, errors) in curves.items():
     ax.plot(steps, errors, label=name)
 ax.axhline(0, color="k", linestyle=":", label="value iteration (model given): exact, no samples")
-ax.set(xlabel="environment steps", ylabel="mean |Q − Q*|", title="model-based vs model-free, random deterministic MDP")
+ax.set(xlabel="environment steps", ylabel="mean |Q − Q*|", title="model-based vs model-free (deterministic MDP)")
 ax.legend()
 fig.tight_layout()
 fig.savefig(FIGURES / "model_based_vs_model_free.png", dpi=100)

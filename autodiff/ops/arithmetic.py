@@ -134,7 +134,9 @@ class Linear(Function):
 
 def linear(x, weight, bias=None):
     """x Wᵀ + b: one node for 2-D x, the composition for other ranks."""
-    if x.ndim == 2 and weight.ndim == 2 and (bias is None or bias.ndim == 1):
+    # the one node's backward neither broadcasts a bias of shape (1,) nor casts between dtypes
+    if x.ndim == 2 and weight.ndim == 2 and x.dtype == weight.dtype and (
+            bias is None or (bias.shape == weight.shape[:1] and bias.dtype == x.dtype)):
         return Linear.apply(x, weight, bias)
     out = matmul(x, weight.T)
     return out if bias is None else out + bias

@@ -29,9 +29,10 @@ class Hyperparameter:
 
 
 class TrainingHooks:
-    """What a training loop reports to: `on_step(agent)` after every environment step and
-    `on_episode(agent, episode_return, episode_length)` at every episode end. The CLI's logger, progress bar
-    and checkpoints are hooks; a hook that returns False from `on_step` stops training."""
+    """What a training loop reports to: `on_step(agent)` after every environment step,
+    `on_episode(agent, episode_return, episode_length)` at every episode end, and `on_boundary(agent)` where
+    `agent.state_dict()` holds everything needed to continue exactly (the place to checkpoint). The CLI's
+    logger, progress bar and checkpoints are hooks; a hook that returns False from `on_step` stops training."""
 
     def on_step(self, agent) -> bool | None:
         return None
@@ -39,11 +40,16 @@ class TrainingHooks:
     def on_episode(self, agent, episode_return: float, episode_length: int) -> None:
         return None
 
+    def on_boundary(self, agent) -> None:
+        return None
+
 
 class Agent:
     name: str = ""
     hyperparameters: dict[str, Hyperparameter] = {}
     env_defaults: dict[str, dict] = {}
+    # how many environment steps `minirl train` runs when --steps is not given
+    default_steps: dict[str, int] = {}
 
     def __init__(self, env, seed: int = 0, **overrides):
         from minirl.envs import make
@@ -69,6 +75,10 @@ class Agent:
         for key, value in overrides.items():
             values[key] = _coerce(value, cls.hyperparameters[key].default, f"{cls.name}.{key}")
         return values
+
+    @classmethod
+    def steps_for(cls, env_id: str) -> int:
+        return cls.default_steps.get(env_id, 100_000)
 
     @classmethod
     def describe(cls) -> str:

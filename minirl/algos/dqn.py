@@ -70,6 +70,7 @@ class DQN(Agent):
         "hidden": H("120,84", "hidden layer sizes of the Q-network"),
         "activation": H("relu", "relu or tanh"),
     }
+    default_steps = {"CartPole-v1": 100_000}
     env_defaults = {
         # tuned to reach the maximum return of 500 within 100k steps
         "CartPole-v1": {"buffer_size": 100_000, "learning_rate": 2.3e-3, "batch_size": 64, "learning_starts": 1000,

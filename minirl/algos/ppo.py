@@ -89,6 +89,7 @@ class PPO(Agent):
         "normalize_reward": H(False, "scale rewards by the running std of the discounted return"),
         "log_std_init": H(0.0, "initial log std of a Gaussian policy"),
     }
+    default_steps = {"CartPole-v1": 50_000, "Pendulum-v1": 300_000}
     env_defaults = {
         # tuned to reach the maximum return of 500 within 100k steps
         "CartPole-v1": {"num_envs": 8, "num_steps": 32, "learning_rate": 1e-3, "gamma": 0.98, "gae_lambda": 0.8,
@@ -161,6 +162,7 @@ class PPO(Agent):
                 return
             clip = hp["clip_coef"] * (1.0 - progress if hp["anneal_clip"] else 1.0)
             self.last_stats = self._update(clip, batch // hp["num_minibatches"])
+            hooks.on_boundary(self)
 
     def _collect_rollout(self, hooks):
         hp, buffer = self.hp, self.buffer
@@ -235,7 +237,10 @@ class PPO(Agent):
     # -- checkpoints -----------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         state = {**super().state_dict(), "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "discounted_return": self.discounted_return}
+                 "discounted_return": self.discounted_return, "episode_returns": self.episode_returns,
+                 "episode_lengths": self.episode_lengths}
+        if self._obs is not None and hasattr(self.envs, "state_dict"):  # resume mid-episode, exactly
+            state["envs"], state["obs"] = self.envs.state_dict(), self._obs
         if self.obs_rms is not None:
             state["obs_rms"] = self.obs_rms.state_dict()
         if self.return_rms is not None:
@@ -247,6 +252,11 @@ class PPO(Agent):
         self.policy.load_state_dict(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.discounted_return = np.asarray(state["discounted_return"], dtype=np.float64)
+        self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
+        self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
+        if "envs" in state:
+            self.envs.load_state_dict(state["envs"])
+            self._obs = np.array(state["obs"])
         if self.obs_rms is not None:
             self.obs_rms.load_state_dict(state["obs_rms"])
         if self.return_rms is not None:

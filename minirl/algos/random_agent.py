@@ -34,6 +34,7 @@ class RandomAgent(Agent):
             if done:
                 self.num_episodes += 1
                 hooks.on_episode(self, episode_return, length)
+                hooks.on_boundary(self)
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "env_rng": env_rng_state(self.env),

@@ -27,6 +27,7 @@ class TabularQLearning(Agent):
         "epsilon_end": Hyperparameter(0.05, "ε after the decay"),
         "epsilon_fraction": Hyperparameter(0.5, "fraction of training over which ε decays linearly"),
     }
+    default_steps = {"FrozenLake-v1": 60_000, "CliffWalking-v0": 20_000}
     env_defaults = {
         "FrozenLake-v1": {"learning_rate": 0.05, "gamma": 0.99, "epsilon_fraction": 0.6},
         "CliffWalking-v0": {"learning_rate": 0.5, "gamma": 1.0, "epsilon_start": 0.1, "epsilon_end": 0.1},
@@ -72,6 +73,7 @@ class TabularQLearning(Agent):
             if done:
                 self.num_episodes += 1
                 hooks.on_episode(self, episode_return, length)
+                hooks.on_boundary(self)
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "Q": self.Q, "env_rng": env_rng_state(self.env)}

@@ -103,6 +103,15 @@ class ReplayBuffer:
         """Store one step of all `num_envs` environments; return the slots written (with n-step returns, the
         transitions finished by this step, which may be none or several per environment)."""
         step = self._one_step_of_all_envs
+        if self.n_step_accumulator.n_step == 1:  # one-step transitions are finished at once: write them directly
+            return self._write({
+                "obs": step("obs", obs, self.obs_shape, self.obs.dtype),
+                "actions": step("action", action, self.action_shape, self.actions.dtype),
+                "rewards": step("reward", reward, (), np.float64),
+                "next_obs": step("next_obs", next_obs, self.obs_shape, self.obs.dtype),
+                "terminated": step("terminated", terminated, (), bool),
+                "truncated": step("truncated", truncated, (), bool),
+                "discounts": np.full(self.num_envs, self.n_step_accumulator.gamma)})
         transitions = self.n_step_accumulator.push(
             step("obs", obs, self.obs_shape, self.obs.dtype),
             step("action", action, self.action_shape, self.actions.dtype),

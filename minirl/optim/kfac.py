@@ -33,11 +33,12 @@ backward pass feeds G: the *empirical* Fisher of the training loss. The true Fis
 model's own predictive distribution; ACKTR does that with a second backward pass:
 
     kfac = KFAC(policy, empirical_fisher=False)
-    logits = policy(obs)
-    with kfac.accumulate_stats():                      # only backward passes inside feed the statistics
-        sampled = Categorical(logits=logits.detach()).sample()
-        (-log_softmax(logits)[range(n), sampled].mean()).backward(retain_graph=True)
-    kfac.zero_grad()
+    pi = Categorical(logits=policy(obs))                   # minirl.distributions
+    with kfac.accumulate_stats():                          # only backward passes inside feed the statistics
+        sampled = pi.sample(rng)                           # a ~ π(·|s): the model's own predictions
+        (-pi.log_prob(sampled).mean()).backward(retain_graph=True)
+    kfac.zero_grad()                                       # that backward was for the statistics only
+    loss = -(pi.log_prob(actions) * advantages).mean()
     loss.backward(); kfac.step()
 """
 

@@ -172,20 +172,13 @@ def _setup(env, policy, features, w0, seed):
     return rng, policy, w
 
 
-class _Raw:
-    """The identity 'index': episodes of raw observations, for features to read."""
-
-    def __call__(self, obs):
-        return obs
-
-
 def gradient_mc_prediction(env, policy, features: Callable, episodes: int, *, alpha: float = 0.01,
                            gamma: float = 1.0, w0=None, seed=None, callback: Callable | None = None) -> np.ndarray:
     """Gradient Monte Carlo (2.89): after each episode, for t = T-1..0, w += α(G_t - wᵀφ(S_t))φ(S_t).
     Returns w. With `OneHot` features it is every-visit constant-α MC."""
     rng, act, w = _setup(env, policy, features, w0, seed)
     for episode in range(episodes):
-        ep = generate_episode(env, act, rng, _Raw(), episode)
+        ep = generate_episode(env, act, rng, lambda obs: obs, episode)  # raw states, for the features
         G = 0.0
         for t in range(len(ep) - 1, -1, -1):
             G = gamma * G + ep.rewards[t]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from minirl.tabular.experience import (ControlResult, StateIndex, as_generator, epsilon_greedy, greedy_action,
-                                       num_actions, reset, value)
+                                       num_actions, reset, scheduled)
 
 
 def _setup(env, Q0, seed, episodes):
@@ -44,7 +44,7 @@ def sarsa(env, episodes: int, *, alpha=0.5, gamma: float = 1.0, epsilon=0.1, Q0=
     """Sarsa, on-policy TD control (Alg. 2.12)."""
     rng, index, Q, N, returns, lengths = _setup(env, Q0, seed, episodes)
     for episode in range(episodes):
-        eps = value(epsilon, episode + 1)
+        eps = scheduled(epsilon, episode + 1)
         s = index(reset(env, rng, episode))
         a = epsilon_greedy(Q[s], eps, rng)
         while True:
@@ -55,7 +55,7 @@ def sarsa(env, episodes: int, *, alpha=0.5, gamma: float = 1.0, epsilon=0.1, Q0=
             a_next = epsilon_greedy(Q[s_next], eps, rng)  # A_{t+1} from the same ε-greedy policy
             target = reward + (0.0 if terminated else gamma * Q[s_next, a_next])
             N[s, a] += 1
-            Q[s, a] += value(alpha, N[s, a]) * (target - Q[s, a])  # (2.68)
+            Q[s, a] += scheduled(alpha, N[s, a]) * (target - Q[s, a])  # (2.68)
             if terminated or truncated:
                 break
             s, a = s_next, a_next
@@ -68,7 +68,7 @@ def expected_sarsa(env, episodes: int, *, alpha=0.5, gamma: float = 1.0, epsilon
     rng, index, Q, N, returns, lengths = _setup(env, Q0, seed, episodes)
     nA = Q.shape[1]
     for episode in range(episodes):
-        eps = value(epsilon, episode + 1)
+        eps = scheduled(epsilon, episode + 1)
         s = index(reset(env, rng, episode))
         while True:
             a = epsilon_greedy(Q[s], eps, rng)
@@ -81,7 +81,7 @@ def expected_sarsa(env, episodes: int, *, alpha=0.5, gamma: float = 1.0, epsilon
             pi = eps / nA + (1.0 - eps) * greedy / greedy.sum()  # ε-greedy π(·|S_{t+1})
             target = reward + (0.0 if terminated else gamma * float(pi @ q))  # R + γ Σ_a π(a|S') Q(S', a)
             N[s, a] += 1
-            Q[s, a] += value(alpha, N[s, a]) * (target - Q[s, a])
+            Q[s, a] += scheduled(alpha, N[s, a]) * (target - Q[s, a])
             if terminated or truncated:
                 break
             s = s_next
@@ -96,7 +96,7 @@ def n_step_sarsa(env, episodes: int, n: int, *, alpha=0.5, gamma: float = 1.0, e
     rng, index, Q, N, returns, lengths = _setup(env, Q0, seed, episodes)
     discounts = gamma ** np.arange(n + 1)
     for episode in range(episodes):
-        eps = value(epsilon, episode + 1)
+        eps = scheduled(epsilon, episode + 1)
         s = index(reset(env, rng, episode))
         states, actions, rewards = [s], [epsilon_greedy(Q[s], eps, rng)], [0.0]  # rewards[t] is R_t
         T, bootstrap_end, t = np.inf, True, 0  # T <- "infinity": the episode's length is not known yet
@@ -122,7 +122,7 @@ def n_step_sarsa(env, episodes: int, n: int, *, alpha=0.5, gamma: float = 1.0, e
                     G += discounts[end - tau] * Q[states[end], actions[end]]  # + γ^n Q(S_{τ+n}, A_{τ+n})
                 sa = states[tau], actions[tau]
                 N[sa] += 1
-                Q[sa] += value(alpha, N[sa]) * (G - Q[sa])
+                Q[sa] += scheduled(alpha, N[sa]) * (G - Q[sa])
             if tau == T - 1:
                 break
             t += 1
@@ -134,7 +134,7 @@ def q_learning(env, episodes: int, *, alpha=0.5, gamma: float = 1.0, epsilon=0.1
     """Q-learning, off-policy TD control (Alg. 2.14): acts ε-greedily, learns the greedy policy's values."""
     rng, index, Q, N, returns, lengths = _setup(env, Q0, seed, episodes)
     for episode in range(episodes):
-        eps = value(epsilon, episode + 1)
+        eps = scheduled(epsilon, episode + 1)
         s = index(reset(env, rng, episode))
         while True:
             a = epsilon_greedy(Q[s], eps, rng)
@@ -144,7 +144,7 @@ def q_learning(env, episodes: int, *, alpha=0.5, gamma: float = 1.0, epsilon=0.1
             s_next = index(obs)
             target = reward + (0.0 if terminated else gamma * Q[s_next].max())  # R + γ max_a Q(S', a)
             N[s, a] += 1
-            Q[s, a] += value(alpha, N[s, a]) * (target - Q[s, a])  # (2.70)
+            Q[s, a] += scheduled(alpha, N[s, a]) * (target - Q[s, a])  # (2.70)
             if terminated or truncated:
                 break
             s = s_next
@@ -161,7 +161,7 @@ def double_q_learning(env, episodes: int, *, alpha=0.5, gamma: float = 1.0, epsi
     rng, index, Q1, N1, returns, lengths = _setup(env, Q0, seed, episodes)
     Q2, N2 = Q1.copy(), N1.copy()
     for episode in range(episodes):
-        eps = value(epsilon, episode + 1)
+        eps = scheduled(epsilon, episode + 1)
         s = index(reset(env, rng, episode))
         while True:
             a = epsilon_greedy(Q1[s] + Q2[s], eps, rng)
@@ -175,7 +175,7 @@ def double_q_learning(env, episodes: int, *, alpha=0.5, gamma: float = 1.0, epsi
             if not terminated:
                 future = evaluator[s_next, greedy_action(learner[s_next], rng)]  # Q2(S', argmax_a Q1(S', a))
             N[s, a] += 1
-            learner[s, a] += value(alpha, N[s, a]) * (reward + gamma * future - learner[s, a])
+            learner[s, a] += scheduled(alpha, N[s, a]) * (reward + gamma * future - learner[s, a])
             if terminated or truncated:
                 break
             s = s_next

@@ -15,7 +15,8 @@ Everything the files `mc.py`, `td.py`, `control.py`, `planning.py` and `approxim
   across calls) and draws everything from it, the environment's reset seed included. No global state.
 - Step sizes α and exploration rates ε are numbers, or callables: ``alpha(n)`` of the visit count ``n`` of
   the entry being updated (Robbins-Monro, Theorem 2.1: ``alpha=lambda n: 1 / n``), ``epsilon(k)`` of the
-  episode number ``k = 1, 2, ...`` (GLIE, Lemma 2.1: ``epsilon=lambda k: 1 / k``).
+  episode number ``k = 1, 2, ...`` (GLIE, Lemma 2.1: ``epsilon=lambda k: 1 / k``). Where one update moves
+  many entries at once (TD(λ)'s traces, the linear methods, Dyna-Q's planning) α is a number.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def num_actions(env) -> int:
     return int(n)
 
 
-def value(x, n: int) -> float:
+def scheduled(x, n: int) -> float:
     """A number, or a schedule called with `n` (a visit count or an episode number)."""
     return float(x(n)) if callable(x) else float(x)
 

@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from minirl.tabular.experience import (ControlResult, StateIndex, as_generator, as_policy, epsilon_greedy,
-                                       generate_episode, greedy_action, num_actions, value)
+                                       generate_episode, greedy_action, num_actions, scheduled)
 
 
 def mc_prediction(env, policy, episodes: int, *, gamma: float = 1.0, first_visit: bool = True, alpha=None,
@@ -54,7 +54,7 @@ def mc_prediction(env, policy, episodes: int, *, gamma: float = 1.0, first_visit
             if first_visit and first[s] != t:
                 continue  # S_t appeared earlier in S_0..S_{t-1}: not its first visit
             N[s] += 1
-            step = 1.0 / N[s] if alpha is None else value(alpha, N[s])
+            step = 1.0 / N[s] if alpha is None else scheduled(alpha, N[s])
             V[s] += step * (G - V[s])  # V <- V + (1/N)(G - V)  (2.55), or constant α (2.56)
         if callback is not None:
             callback(episode, V)
@@ -83,7 +83,7 @@ def _first_visit_update(Q, N, ep, gamma, alpha):
         if first[(s, a)] != t:
             continue
         N[s, a] += 1
-        step = 1.0 / N[s, a] if alpha is None else value(alpha, N[s, a])
+        step = 1.0 / N[s, a] if alpha is None else scheduled(alpha, N[s, a])
         Q[s, a] += step * (G - Q[s, a])  # Q(S_t, A_t) <- mean(Returns(S_t, A_t))  (2.55)
 
 
@@ -126,7 +126,7 @@ def on_policy_mc_control(env, episodes: int, *, gamma: float = 1.0, epsilon=0.1,
     N = np.zeros_like(Q, dtype=np.int64)
     returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
     for episode in range(episodes):
-        eps = value(epsilon, episode + 1)
+        eps = scheduled(epsilon, episode + 1)
         soft = lambda obs, rng: epsilon_greedy(Q[index(obs)], eps, rng)
         ep = generate_episode(env, soft, rng, index, episode)
         _first_visit_update(Q, N, ep, gamma, alpha)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from minirl.tabular.experience import (ControlResult, StateIndex, as_generator, epsilon_greedy, num_actions,
-                                       reset, value)
+                                       reset, scheduled)
 
 
 def dyna_q(env, episodes: int, *, n_planning: int = 5, alpha: float = 0.1, gamma: float = 0.95, epsilon=0.1,
@@ -37,7 +37,7 @@ def dyna_q(env, episodes: int, *, n_planning: int = 5, alpha: float = 0.1, gamma
         Q[s, a] += alpha * (target - Q[s, a])
 
     for episode in range(episodes):
-        eps = value(epsilon, episode + 1)
+        eps = scheduled(epsilon, episode + 1)
         s = index(reset(env, rng, episode))  # (a) the current state
         while True:
             a = epsilon_greedy(Q[s], eps, rng)  # (b)

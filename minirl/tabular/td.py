@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from minirl.tabular.experience import StateIndex, as_generator, as_policy, generate_episode, reset, value
+from minirl.tabular.experience import StateIndex, as_generator, as_policy, generate_episode, reset, scheduled
 
 
 def _setup(env, policy, V0, seed):
@@ -34,6 +34,12 @@ def _setup(env, policy, V0, seed):
     index = StateIndex(env.observation_space)
     V = np.zeros(index.n) if V0 is None else np.array(V0, dtype=np.float64)
     return rng, index, as_policy(policy, index), V
+
+
+def _check_constant(alpha, name):
+    if callable(alpha):
+        raise TypeError(f"{name}: alpha must be a number; one update moves many states, so there is no single "
+                        "visit count for a schedule")
 
 
 def td0_prediction(env, policy, episodes: int, *, alpha=0.1, gamma: float = 1.0, V0=None, seed=None,
@@ -49,7 +55,7 @@ def td0_prediction(env, policy, episodes: int, *, alpha=0.1, gamma: float = 1.0,
             s_next = index(obs)
             target = reward + (0.0 if terminated else gamma * V[s_next])  # R_{t+1} + γV(S_{t+1})
             N[s] += 1
-            V[s] += value(alpha, N[s]) * (target - V[s])  # (2.57)
+            V[s] += scheduled(alpha, N[s]) * (target - V[s])  # (2.57)
             if terminated or truncated:
                 break
             s = s_next
@@ -85,7 +91,7 @@ def n_step_td_prediction(env, policy, episodes: int, n: int, *, alpha=0.1, gamma
                     G += discounts[end - tau] * V[states[end]]  # + γ^n V(S_{τ+n})  (2.64)
                 s = states[tau]
                 N[s] += 1
-                V[s] += value(alpha, N[s]) * (G - V[s])
+                V[s] += scheduled(alpha, N[s]) * (G - V[s])
             if tau == T - 1:
                 break
             t += 1
@@ -128,6 +134,7 @@ def td_lambda_forward(env, policy, episodes: int, lam: float, *, alpha: float = 
                       V0=None, seed=None, callback: Callable | None = None) -> np.ndarray:
     """Offline λ-return algorithm (forward view of TD(λ), 2.65/2.66): after each episode,
     V(S_t) += α(G^λ_t - V(S_t)) for every t, all computed with the values the episode started with."""
+    _check_constant(alpha, "td_lambda_forward")
     rng, index, act, V = _setup(env, policy, V0, seed)
     for episode in range(episodes):
         ep = generate_episode(env, act, rng, index, episode)
@@ -147,6 +154,7 @@ def td_lambda(env, policy, episodes: int, lam: float, *, alpha: float = 0.1, gam
     """TD(λ), backward view with eligibility traces (Alg. 2.11 with one-hot features); returns V."""
     if trace not in ("accumulating", "replacing"):
         raise ValueError(f"td_lambda: trace must be 'accumulating' or 'replacing', got {trace!r}")
+    _check_constant(alpha, "td_lambda")
     rng, index, act, V = _setup(env, policy, V0, seed)
     for episode in range(episodes):
         obs = reset(env, rng, episode)

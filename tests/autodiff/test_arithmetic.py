@@ -69,8 +69,22 @@ def matmul_case(draw):
     return Case(lambda x, y: x @ y, [a, b], ref=np.matmul, label=f"matmul {kind}")
 
 
+@st.composite
+def linear_case(draw):
+    """linear(x, W, b) = x Wᵀ + b: one node for 2-D x (with or without bias), a composition for other ranks."""
+    lead = draw(st.sampled_from([(), (2,), (3,), (2, 3)]))
+    n_in, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    x, w = draw(arrays(lead + (n_in,))), draw(arrays((n_out, n_in)))
+    bias = draw(st.sampled_from(["none", "vector", "one"]))
+    if bias == "none":
+        return Case(lambda x_, w_: ad.linear(x_, w_), [x, w], ref=lambda a, b: a @ b.T, label=f"linear {lead}")
+    b = draw(arrays((n_out,) if bias == "vector" else (1,)))
+    return Case(lambda x_, w_, b_: ad.linear(x_, w_, b_), [x, w, b], ref=lambda a, c, d: a @ c.T + d,
+                label=f"linear {lead} bias {b.shape}")
+
+
 CASES = {**{name: binary_case(name) for name in BINARY}, **{name: scalar_case(name) for name in SCALAR},
-         "matmul": matmul_case()}
+         "matmul": matmul_case(), "linear": linear_case()}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -123,6 +137,29 @@ def test_matmul_mixed_dtypes_promote_and_give_gradients_of_each_dtype():
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
     np.testing.assert_array_equal(a.grad.data, np.full((2, 3), 8.0))
     np.testing.assert_array_equal(b.grad.data, np.full((3, 4), 2.0))
+
+
+@pytest.mark.parametrize("bias_shape", [(4,), (1,), ()])
+def test_linear_bias_that_broadcasts(bias_shape):
+    x = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    w = ad.tensor(np.ones((4, 3)), requires_grad=True)
+    b = ad.tensor(np.ones(bias_shape), requires_grad=True)
+    out = ad.linear(x, w, b)
+    np.testing.assert_array_equal(out.data, np.full((2, 4), 4.0))
+    out.sum().backward()
+    np.testing.assert_array_equal(b.grad.data, np.full(bias_shape, 8.0 / np.prod(bias_shape or (1,))))
+    np.testing.assert_array_equal(w.grad.data, np.full((4, 3), 2.0))
+
+
+def test_linear_with_mixed_dtypes_gives_each_input_its_dtype():
+    x = ad.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    w = ad.tensor(np.ones((4, 3)), requires_grad=True)
+    b = ad.tensor(np.ones(4, np.float32), requires_grad=True)
+    out = ad.linear(x, w, b)
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert (x.grad.dtype, w.grad.dtype, b.grad.dtype) == (np.float32, np.float64, np.float32)
+    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0, 2.0, 2.0])
 
 
 def test_matmul_with_arrays_on_either_side():

@@ -39,7 +39,8 @@ PROGRAM_SHAPES = [(2, 3), (2, 1), (3,), ()]
 UNARY = {
     "tanh": ad.tanh, "sigmoid": ad.sigmoid, "softplus": ad.softplus, "neg": lambda x: -x,
     "square": lambda x: x * x, "scale": lambda x: 0.7 * x, "exp-tanh": lambda x: ad.exp(ad.tanh(x)),
-    "softmax": lambda x: ad.softmax(x, axis=-1) if x.ndim else x, "sum-keep": lambda x: x.sum(axis=-1, keepdims=True) if x.ndim else x,
+    "softmax": lambda x: ad.softmax(x, axis=-1) if x.ndim else x,
+    "sum-keep": lambda x: x.sum(axis=-1, keepdims=True) if x.ndim else x,
     "cube": lambda x: x**3, "smooth-abs": lambda x: ad.sqrt(x * x + 1.0),
 }
 BINARY = {

@@ -129,6 +129,12 @@ def test_mean_and_var_gradients():
     np.testing.assert_allclose(x.grad.data, 2 * (x.data - 3.0) / 2)
 
 
+def test_var_with_no_degrees_of_freedom_is_nan_or_inf_as_in_numpy():
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert np.isnan(ad.tensor([1.0]).var(ddof=1).item())  # 0 / 0
+        assert ad.tensor([1.0, 2.0]).var(ddof=2).item() == np.inf  # 0.5 / 0
+
+
 def test_logsumexp_with_minus_infinity():
     x = ad.tensor(np.array([[-np.inf, 0.0], [-np.inf, -np.inf]]), requires_grad=True)
     with np.errstate(divide="ignore"):  # log 0 = −∞ for the row with nothing in it

@@ -96,6 +96,26 @@ class VectorizedEnv(VectorEnv):
         self._next[copies] += 1
         return uniforms
 
+    def state_dict(self) -> dict:
+        """Everything that determines the copies' future: physics state, step counters, each copy's generator
+        and its reserve of drawn numbers (a checkpoint taken mid-episode resumes exactly)."""
+        if self.state is None:
+            raise RuntimeError(f"{type(self).__name__}.state_dict: call reset() first")
+        return {"state": self.state.copy(), "elapsed": self.elapsed.copy(), "reserve": self._reserve.copy(),
+                "next": self._next.copy(), "generators": [g.bit_generator.state for g in self._generators]}
+
+    def load_state_dict(self, state: dict) -> None:
+        if np.shape(state["state"])[1:] != (self.num_envs,) or len(state["generators"]) != self.num_envs:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state holds "
+                             f"{len(state['generators'])} copies, this env has {self.num_envs}")
+        self.state = np.array(state["state"])
+        self.elapsed = np.array(state["elapsed"], dtype=np.int64)
+        self._reserve = np.array(state["reserve"])
+        self._next = np.array(state["next"])
+        self._generators = [np_random(None)[0] for _ in range(self.num_envs)]
+        for generator, generator_state in zip(self._generators, state["generators"]):
+            generator.bit_generator.state = generator_state
+
     def _check_actions(self, actions) -> np.ndarray:
         space, n = self.single_action_space, self.num_envs
         actions = np.asarray(actions)

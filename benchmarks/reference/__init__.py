@@ -1,0 +1,1 @@
+"""Reference implementations on PyTorch + Gymnasium, used only by benchmarks for side-by-side timing."""

@@ -1,0 +1,143 @@
+"""PPO and DQN on PyTorch + Gymnasium, written the way the popular single-file implementations are, with
+the same settings as ours: the reference our speed is measured against, in the same run. Benchmarks only:
+nothing in the packages imports PyTorch.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def torch_ppo(total_steps, num_envs=4, num_steps=128, epochs=4, minibatches=4, lr=2.5e-4, gamma=0.99, lam=0.95,
+              clip=0.2, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, seed=0):
+    import gymnasium as gym
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    envs = gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="sync")
+
+    def layer(n_in, n_out, gain):
+        lin = nn.Linear(n_in, n_out)
+        nn.init.orthogonal_(lin.weight, gain)
+        nn.init.zeros_(lin.bias)
+        return lin
+
+    critic = nn.Sequential(layer(4, 64, 2 ** 0.5), nn.Tanh(), layer(64, 64, 2 ** 0.5), nn.Tanh(), layer(64, 1, 1.0))
+    actor = nn.Sequential(layer(4, 64, 2 ** 0.5), nn.Tanh(), layer(64, 64, 2 ** 0.5), nn.Tanh(), layer(64, 2, 0.01))
+    params = list(critic.parameters()) + list(actor.parameters())
+    optimizer = torch.optim.Adam(params, lr=lr, eps=1e-5)
+    obs_buf = torch.zeros((num_steps, num_envs, 4))
+    act_buf = torch.zeros((num_steps, num_envs), dtype=torch.long)
+    logp_buf, rew_buf, val_buf, done_buf = (torch.zeros((num_steps, num_envs)) for _ in range(4))
+    obs, _ = envs.reset(seed=seed)
+    obs = torch.tensor(obs, dtype=torch.float32)
+    done = torch.zeros(num_envs)
+    steps, returns, ep_ret = 0, [], np.zeros(num_envs)
+    start = time.perf_counter()
+    while steps < total_steps:
+        optimizer.param_groups[0]["lr"] = lr * (1 - steps / total_steps)
+        for t in range(num_steps):
+            with torch.no_grad():
+                logits = actor(obs)
+                dist = torch.distributions.Categorical(logits=logits)
+                action = dist.sample()
+                obs_buf[t], act_buf[t], logp_buf[t], done_buf[t] = obs, action, dist.log_prob(action), done
+                val_buf[t] = critic(obs).flatten()
+            next_obs, reward, term, trunc, _ = envs.step(action.numpy())
+            ep_ret += reward
+            ended = np.logical_or(term, trunc)
+            returns.extend(ep_ret[ended])
+            ep_ret[ended] = 0
+            rew_buf[t] = torch.tensor(reward, dtype=torch.float32)
+            obs, done = torch.tensor(next_obs, dtype=torch.float32), torch.tensor(ended, dtype=torch.float32)
+            steps += num_envs
+        with torch.no_grad():
+            next_value = critic(obs).flatten()
+            adv = torch.zeros_like(rew_buf)
+            last = 0
+            for t in reversed(range(num_steps)):
+                nonterminal = 1.0 - (done if t == num_steps - 1 else done_buf[t + 1])
+                next_v = next_value if t == num_steps - 1 else val_buf[t + 1]
+                delta = rew_buf[t] + gamma * next_v * nonterminal - val_buf[t]
+                last = delta + gamma * lam * nonterminal * last
+                adv[t] = last
+            ret = adv + val_buf
+        b_obs, b_act, b_logp = obs_buf.reshape(-1, 4), act_buf.reshape(-1), logp_buf.reshape(-1)
+        b_adv, b_ret, b_val = adv.reshape(-1), ret.reshape(-1), val_buf.reshape(-1)
+        batch = num_envs * num_steps
+        mb = batch // minibatches
+        for _ in range(epochs):
+            order = np.random.permutation(batch)
+            for s in range(0, batch, mb):
+                idx = order[s:s + mb]
+                dist = torch.distributions.Categorical(logits=actor(b_obs[idx]))
+                ratio = (dist.log_prob(b_act[idx]) - b_logp[idx]).exp()
+                a = b_adv[idx]
+                a = (a - a.mean()) / (a.std() + 1e-8)
+                pg = torch.max(-a * ratio, -a * ratio.clamp(1 - clip, 1 + clip)).mean()
+                v = critic(b_obs[idx]).flatten()
+                v_clipped = b_val[idx] + (v - b_val[idx]).clamp(-clip, clip)
+                v_loss = 0.5 * torch.max((v - b_ret[idx]) ** 2, (v_clipped - b_ret[idx]) ** 2).mean()
+                loss = pg - ent_coef * dist.entropy().mean() + vf_coef * v_loss
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(params, max_grad_norm)
+                optimizer.step()
+    elapsed = time.perf_counter() - start
+    return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed,
+            "final_mean_return": float(np.mean(returns[-20:])) if returns else None}
+
+
+def torch_dqn(total_steps, buffer_size=10_000, batch_size=128, train_frequency=10, target_interval=500,
+              learning_starts=10_000, lr=2.5e-4, gamma=0.99, seed=0, hidden=(120, 84)):
+    import gymnasium as gym
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    env = gym.make("CartPole-v1")
+    q = nn.Sequential(nn.Linear(4, hidden[0]), nn.ReLU(), nn.Linear(hidden[0], hidden[1]), nn.ReLU(),
+                      nn.Linear(hidden[1], 2))
+    target = nn.Sequential(nn.Linear(4, hidden[0]), nn.ReLU(), nn.Linear(hidden[0], hidden[1]), nn.ReLU(),
+                           nn.Linear(hidden[1], 2))
+    target.load_state_dict(q.state_dict())
+    optimizer = torch.optim.Adam(q.parameters(), lr=lr)
+    obs_b = np.zeros((buffer_size, 4), np.float32)
+    next_b = np.zeros((buffer_size, 4), np.float32)
+    act_b = np.zeros(buffer_size, np.int64)
+    rew_b = np.zeros(buffer_size, np.float32)
+    term_b = np.zeros(buffer_size, np.float32)
+    size = pos = 0
+    obs, _ = env.reset(seed=seed)
+    start = time.perf_counter()
+    for step in range(total_steps):
+        eps = max(0.05, 1 - step / (0.5 * total_steps) * 0.95)
+        if rng.random() < eps:
+            action = int(rng.integers(2))
+        else:
+            with torch.no_grad():
+                action = int(q(torch.tensor(obs, dtype=torch.float32)).argmax())
+        next_obs, reward, term, trunc, _ = env.step(action)
+        obs_b[pos], next_b[pos], act_b[pos], rew_b[pos], term_b[pos] = obs, next_obs, action, reward, term
+        pos, size = (pos + 1) % buffer_size, min(size + 1, buffer_size)
+        obs = next_obs
+        if term or trunc:
+            obs, _ = env.reset()
+        if step > learning_starts and step % train_frequency == 0:
+            idx = rng.integers(size, size=batch_size)
+            with torch.no_grad():
+                y = torch.tensor(rew_b[idx]) + gamma * target(torch.tensor(next_b[idx])).max(1).values * (
+                    1 - torch.tensor(term_b[idx]))
+            qa = q(torch.tensor(obs_b[idx])).gather(1, torch.tensor(act_b[idx])[:, None]).squeeze(1)
+            loss = nn.functional.smooth_l1_loss(qa, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        if step % target_interval == 0:
+            target.load_state_dict(q.state_dict())
+    elapsed = time.perf_counter() - start
+    return {"steps": total_steps, "seconds": elapsed, "steps_per_second": total_steps / elapsed}
