@@ -4,7 +4,9 @@ The network is 4 → W → W → 2 with tanh, an MSE loss against fixed targets,
 
 - ours:    minirl.nn (Linear, Tanh, Sequential) + autodiff backward + minirl.optim.Adam;
 - numpy:   the same network hand-written in NumPy (forward, backward and Adam written out; gradients written
-           straight into one flat buffer and one Adam update over it): the floor for any NumPy framework;
+           straight into one flat buffer and one Adam update over it, with the same arithmetic as the
+           numpy_ref `kernels.adam`, so the ratio measures the framework, not the kernel): the floor for any
+           NumPy framework;
 - torch:   PyTorch on the CPU (torch.set_num_threads(1), torch.optim.Adam), when installed.
 
 All three start from the same weights and the script checks that their losses agree after the timed steps.

@@ -127,6 +127,8 @@ class IndexAdd(Function):
 class TakeAlongAxis(Function):
     def forward(self, x, indices, axis):
         self.indices, self.axis, self.in_shape = indices, axis, x.shape
+        if x.ndim == 2 and axis in (1, -1) and indices.shape == (x.shape[0], 1):  # Q(s, a) and log π(a|s)
+            return x[_xp(x).arange(x.shape[0])[:, None], indices]
         return _xp(x).take_along_axis(x, indices, axis=axis)
 
     def backward(self, g):

@@ -29,7 +29,8 @@ class Hyperparameter:
 
 
 class TrainingHooks:
-    """What a training loop reports to: `on_step(agent)` after every environment step,
+    """What a training loop reports to: `on_step(agent)` after every environment step (vectorized agents report
+    once per step of all their copies, so `agent.num_timesteps` may advance by more than one),
     `on_episode(agent, episode_return, episode_length)` at every episode end, and `on_boundary(agent)` where
     `agent.state_dict()` holds everything needed to continue exactly (the place to checkpoint). The CLI's
     logger, progress bar and checkpoints are hooks; a hook that returns False from `on_step` stops training."""
@@ -95,6 +96,37 @@ class Agent:
 
     def _train(self, total_steps: int, hooks: TrainingHooks) -> None:
         raise NotImplementedError
+
+    def _run_episodes(self, total_steps: int, hooks: TrainingHooks, transition) -> None:
+        """The single-environment loop: `transition(obs) -> (next_obs, reward, terminated, truncated)` acts,
+        steps the env and learns. Only the first reset is seeded, and a boundary is reported after every episode,
+        so a checkpoint taken there (with the env's generator) resumes exactly."""
+        while self.num_timesteps < total_steps:
+            obs, _ = self.env.reset(seed=self.seed if self.num_episodes == 0 else None)
+            episode_return, length, done = 0.0, 0, False
+            while not done and self.num_timesteps < total_steps:
+                obs, reward, terminated, truncated = transition(obs)
+                episode_return += float(reward)
+                length += 1
+                done = terminated or truncated
+                self.num_timesteps += 1
+                if hooks.on_step(self) is False:
+                    return
+            if done:
+                self.num_episodes += 1
+                hooks.on_episode(self, episode_return, length)
+                hooks.on_boundary(self)
+
+    def _record_vector_step(self, rewards, done, hooks) -> bool:
+        """Count one step of every copy of a vector env, report finished episodes; True if a hook says stop."""
+        self.episode_returns += rewards
+        self.episode_lengths += 1
+        self.num_timesteps += len(rewards)
+        for i in np.flatnonzero(done):
+            self.num_episodes += 1
+            hooks.on_episode(self, float(self.episode_returns[i]), int(self.episode_lengths[i]))
+            self.episode_returns[i], self.episode_lengths[i] = 0.0, 0
+        return hooks.on_step(self) is False
 
     def act(self, obs, deterministic: bool = True):
         raise NotImplementedError

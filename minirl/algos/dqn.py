@@ -73,9 +73,10 @@ class DQN(Agent):
     default_steps = {"CartPole-v1": 100_000}
     env_defaults = {
         # tuned to reach the maximum return of 500 within 100k steps
-        "CartPole-v1": {"buffer_size": 100_000, "learning_rate": 2.3e-3, "batch_size": 64, "learning_starts": 1000,
-                        "train_frequency": 256, "gradient_steps": 128, "target_update_interval": 10,
-                        "exploration_fraction": 0.16, "exploration_final_eps": 0.04, "hidden": "256,256"},
+        "CartPole-v1": {"buffer_size": 50_000, "learning_rate": 1e-3, "batch_size": 64, "learning_starts": 1000,
+                        "train_frequency": 4, "gradient_steps": 1, "target_update_interval": 1, "tau": 0.005,
+                        "exploration_fraction": 0.1, "exploration_final_eps": 0.02, "hidden": "128,128",
+                        "double_q": True},
     }
 
     def __init__(self, env, seed: int = 0, **overrides):
@@ -132,7 +133,7 @@ class DQN(Agent):
             real_next = info["final_obs"] if "final_obs" in info else next_obs  # the true s' of ended copies
             self.buffer.add(self._obs, actions, rewards, real_next, terminated, truncated)
             self._obs = next_obs
-            stop = self._record(rewards, terminated | truncated, hooks)
+            stop = self._record_vector_step(rewards, terminated | truncated, hooks)
             if self.num_timesteps > hp["learning_starts"]:
                 if self._crossed(hp["train_frequency"]):
                     for _ in range(hp["gradient_steps"]):
@@ -146,20 +147,6 @@ class DQN(Agent):
         """Whether the last vector step passed a multiple of `interval` environment steps."""
         n = self.hp["num_envs"]
         return self.num_timesteps // interval > (self.num_timesteps - n) // interval
-
-    def _record(self, rewards, done, hooks) -> bool:
-        self.episode_returns += rewards
-        self.episode_lengths += 1
-        stop = False
-        for i in range(len(rewards)):
-            self.num_timesteps += 1
-            if hooks.on_step(self) is False:
-                stop = True
-            if done[i]:
-                self.num_episodes += 1
-                hooks.on_episode(self, float(self.episode_returns[i]), int(self.episode_lengths[i]))
-                self.episode_returns[i], self.episode_lengths[i] = 0.0, 0
-        return stop
 
     def _train_step(self) -> float:
         hp = self.hp

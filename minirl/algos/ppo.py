@@ -186,7 +186,7 @@ class PPO(Agent):
                 if self.obs_rms is not None:
                     self.obs_rms.update(next_obs)
                 self._obs = next_obs
-                stop = self._record(rewards, terminated | truncated, hooks) or stop
+                stop = self._record_vector_step(rewards, terminated | truncated, hooks) or stop
             last_values = self.policy.value(ad.tensor(self._normalize(self._obs))).numpy()
         buffer.compute_returns_and_advantages(last_values, hp["gamma"], hp["gae_lambda"])
         return False if stop else None
@@ -198,20 +198,6 @@ class PPO(Agent):
         self.return_rms.update(self.discounted_return)
         self.discounted_return[done] = 0.0
         return rewards / np.sqrt(self.return_rms.var + 1e-8)
-
-    def _record(self, rewards, done, hooks) -> bool:
-        self.episode_returns += rewards
-        self.episode_lengths += 1
-        stop = False
-        for i in range(len(rewards)):
-            self.num_timesteps += 1
-            if hooks.on_step(self) is False:
-                stop = True
-            if done[i]:
-                self.num_episodes += 1
-                hooks.on_episode(self, float(self.episode_returns[i]), int(self.episode_lengths[i]))
-                self.episode_returns[i], self.episode_lengths[i] = 0.0, 0
-        return stop
 
     def _update(self, clip_coef, minibatch_size):
         hp, stats = self.hp, {}

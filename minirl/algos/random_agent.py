@@ -20,21 +20,11 @@ class RandomAgent(Agent):
         return self.env.action_space.sample()
 
     def _train(self, total_steps, hooks):
-        while self.num_timesteps < total_steps:
-            self.env.reset(seed=self.seed if self.num_episodes == 0 else None)
-            episode_return, length, done = 0.0, 0, False
-            while not done and self.num_timesteps < total_steps:
-                _, reward, terminated, truncated, _ = self.env.step(self.act(None))
-                episode_return += float(reward)
-                length += 1
-                done = terminated or truncated
-                self.num_timesteps += 1
-                if hooks.on_step(self) is False:
-                    return
-            if done:
-                self.num_episodes += 1
-                hooks.on_episode(self, episode_return, length)
-                hooks.on_boundary(self)
+        def transition(obs):
+            next_obs, reward, terminated, truncated, _ = self.env.step(self.act(obs))
+            return next_obs, reward, terminated, truncated
+
+        self._run_episodes(total_steps, hooks, transition)
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "env_rng": env_rng_state(self.env),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from minirl.algos.base import Agent, Hyperparameter, env_rng_state, linear_schedule, restore_env_rng
-from minirl.tabular.experience import StateIndex, epsilon_greedy, greedy_action, num_actions
+from minirl.tabular.experience import StateIndex, epsilon_greedy, num_actions
 
 
 class TabularQLearning(Agent):
@@ -53,27 +53,16 @@ class TabularQLearning(Agent):
     def _train(self, total_steps, hooks):
         self._total_steps = total_steps
         alpha, gamma = self.hp["learning_rate"], self.hp["gamma"]
-        while self.num_timesteps < total_steps:
-            # every episode starts at a reset; only the first is seeded, so a resumed run (whose checkpoint is
-            # taken between episodes, with the env's generator) continues exactly where it stopped
-            obs, _ = self.env.reset(seed=self.seed if self.num_episodes == 0 else None)
-            s, episode_return, length, done = self.index(obs), 0.0, 0, False
-            while not done and self.num_timesteps < total_steps:
-                a = epsilon_greedy(self.Q[s], self.epsilon, self.rng)
-                obs, reward, terminated, truncated, _ = self.env.step(a)
-                s_next = self.index(obs)
-                target = reward + (0.0 if terminated else gamma * self.Q[s_next].max())  # (2.70)
-                self.Q[s, a] += alpha * (target - self.Q[s, a])
-                s, done = s_next, terminated or truncated
-                episode_return += float(reward)
-                length += 1
-                self.num_timesteps += 1
-                if hooks.on_step(self) is False:
-                    return
-            if done:
-                self.num_episodes += 1
-                hooks.on_episode(self, episode_return, length)
-                hooks.on_boundary(self)
+
+        def transition(obs):
+            s = self.index(obs)
+            a = epsilon_greedy(self.Q[s], self.epsilon, self.rng)
+            next_obs, reward, terminated, truncated, _ = self.env.step(a)
+            target = reward + (0.0 if terminated else gamma * self.Q[self.index(next_obs)].max())  # (2.70)
+            self.Q[s, a] += alpha * (target - self.Q[s, a])
+            return next_obs, reward, terminated, truncated
+
+        self._run_episodes(total_steps, hooks, transition)
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "Q": self.Q, "env_rng": env_rng_state(self.env)}
@@ -87,4 +76,4 @@ class TabularQLearning(Agent):
         restore_env_rng(self.env, state["env_rng"])
 
 
-__all__ = ["TabularQLearning", "greedy_action"]
+__all__ = ["TabularQLearning"]

@@ -30,7 +30,8 @@ def test_stored_next_observation_of_an_ended_episode_is_the_final_one():
     assert ended.any()
     # a stored next_obs continues the same episode: a terminal CartPole state is outside the safe box
     x, theta = b.next_obs[:n][ended, 0], b.next_obs[:n][ended, 2]
-    assert np.all((np.abs(x) > 2.4) | (np.abs(theta) > 0.2095))
+    theta_limit = 12 * 2 * np.pi / 360  # CartPole ends beyond ±12° or |x| > 2.4
+    assert np.all((np.abs(x) > 2.4) | (np.abs(theta) > theta_limit - 1e-6))
 
 
 def test_smoke_and_checkpoint_round_trip(tmp_path):
