@@ -145,7 +145,11 @@ def dispatcher(op: str) -> Callable:
 
     def run(x, *args, **kwargs):
         if _cupy_ndarray is not None and type(x) is _cupy_ndarray:
-            return cupy_table[op](x, *args, **kwargs)
+            fn = cupy_table.get(op)
+            if fn is None:
+                raise KeyError(f"kernels: {op!r} has no CuPy implementation for a cupy array (registered: "
+                               f"{', '.join(available(op))}); CuPy ones register from kernels/cupy_impl.py")
+            return fn(x, *args, **kwargs)
         return numpy_table[op](x, *args, **kwargs)
 
     run.__name__ = op

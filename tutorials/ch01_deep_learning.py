@@ -183,7 +183,8 @@ print("Huber at 0.5, 2, −3:", F.huber_loss(np.array([0.5, 2.0, -3.0]), np.zero
 
 # %%
 rng = np.random.default_rng(0)
-W1, b1, W2, b2 = rng.standard_normal((4, 3)), rng.standard_normal(4), rng.standard_normal((2, 4)), rng.standard_normal(2)
+W1, b1 = rng.standard_normal((4, 3)), rng.standard_normal(4)
+W2, b2 = rng.standard_normal((2, 4)), rng.standard_normal(2)
 x0, y0 = rng.standard_normal(3), np.array([0.0, 1.0])
 sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
 a1 = sig(W1 @ x0 + b1)

@@ -155,8 +155,9 @@ class KFAC(Optimizer):
     ACKTR's KL-clipped step size. Defaults are ACKTR's (Wu et al. 2017)."""
 
     def __init__(self, model, lr: float = 0.25, momentum: float = 0.9, stat_decay: float = 0.99,
-                 damping: float = 1e-2, kl_clip: float | None = 1e-3, weight_decay: float = 0.0, Ts: int = 1,  # noqa: N803
-                 Tinv: int = 10, empirical_fisher: bool = True, pi_correction: bool = True):  # noqa: N803
+                 damping: float = 1e-2, kl_clip: float | None = 1e-3, weight_decay: float = 0.0,
+                 Ts: int = 1, Tinv: int = 10,  # noqa: N803  (the ACKTR paper's names)
+                 empirical_fisher: bool = True, pi_correction: bool = True):
         from minirl.nn.conv import Conv2d
         from minirl.nn.linear import Linear
 

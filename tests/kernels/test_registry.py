@@ -158,6 +158,14 @@ def test_dispatcher_picks_the_backend_of_the_first_argument(fresh_registry, monk
     assert kernels.logsumexp.__name__ == "logsumexp" and "kernels.available('logsumexp')" in kernels.logsumexp.__doc__
 
 
+def test_a_cupy_array_without_a_cupy_implementation_is_a_clear_error(fresh_registry, monkeypatch):
+    monkeypatch.setattr(registry, "_cupy_ndarray", FakeCupyArray)
+    registry._active["cupy"].pop("softmax", None)
+    with pytest.raises(KeyError, match=r"kernels: 'softmax' has no CuPy implementation for a cupy array "
+                                       r"\(registered: numpy_ref\)"):
+        kernels.softmax(FakeCupyArray())
+
+
 def test_require_contiguous_copies_only_strided_arrays():
     a = np.ones((3, 4))
     b = np.ones((4, 6))[:, ::2]
