@@ -1,11 +1,14 @@
 """Reverse-mode differentiation: walk the graph from the output back to the leaves (book ch. 1.6.1).
 
-The walk is iterative (Kahn's algorithm on the reversed graph), so a chain of 100,000 ops needs no
-recursion; each node runs once, after every node that feeds gradient into it (so diamonds and fan-out are
-summed first); intermediate gradients are dropped as soon as they are used; leaves accumulate into `.grad`.
+The walk is iterative, so a chain of 100,000 ops needs no recursion: a heap hands out nodes in decreasing
+order of creation, and since every node is created after the nodes it consumes, each node runs once, after
+every node that feeds gradient into it (so diamonds and fan-out are summed first). Intermediate gradients are
+dropped as soon as they are used; leaves accumulate into `.grad`.
 """
 
 from __future__ import annotations
+
+import heapq
 
 import numpy as np
 
@@ -28,25 +31,10 @@ def _seed(t: Tensor, g, create_graph: bool):
     return Tensor._make(g, None) if create_graph else g
 
 
-def _graph(roots):
-    """Count, for every node reachable from `roots`, how many edges lead into it from its consumers."""
-    pending = {}
-    stack = [r for r in roots]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        if node.freed:
-            raise GraphFreedError(
-                f"backward: trying to go through the graph a second time (at a {node.name} node): its saved "
-                f"arrays were freed by the first backward; pass retain_graph=True to the first call")
-        for x, need in zip(node.inputs, node.needs):
-            if need and x._node is not None:
-                parent = x._node
-                pending[parent] = pending.get(parent, 0) + 1
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-    return pending
+def _freed(node):
+    raise GraphFreedError(
+        f"backward: trying to go through the graph a second time (at a {node.name} node): its saved arrays "
+        f"were freed by the first backward; pass retain_graph=True to the first call")
 
 
 def _accumulate(table, key, g):
@@ -91,41 +79,49 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
         for t in inputs:
             if t._node is not None:
                 target_nodes[t._node] = t
-    pending = _graph(list(dict.fromkeys(roots)))
-    ready = [n for n in dict.fromkeys(roots) if pending.get(n, 0) == 0]
+    # every node is created after the nodes it consumes, so taking nodes in decreasing creation order visits
+    # each one after all of its consumers: its gradient is complete when it is popped
+    heap = [(-node.seq, node) for node in dict.fromkeys(roots)]
+    heapq.heapify(heap)
+    queued = set(roots)
     anomaly = state.anomaly
+    recording, state.recording_backward = state.recording_backward, create_graph
     with enable_grad() if create_graph else no_grad():
-        while ready:
-            node = ready.pop()
-            g = grads.pop(node, None)
-            results = None
-            if g is not None:
-                if node.hooks:
-                    g = _run_hooks(node.hooks, g, create_graph)
-                if target_nodes and node in target_nodes:
-                    captured[targets[id(target_nodes[node])]] = g
-                results = _call_backward(node, g, create_graph)
-            for x, need, gx in zip(node.inputs, node.needs, results or (None,) * len(node.inputs)):
-                if not need:
-                    continue
-                parent = x._node
-                if gx is not None:
-                    data = x.data
-                    if gx.shape != data.shape or gx.dtype != data.dtype:
-                        _wrong_gradient(node, gx, data)
-                    if anomaly:
-                        _check_finite(type(node), "backward", gx, [g])
-                    if parent is None:
-                        _deliver(x, gx, targets, captured, leaf_grads)
-                    else:
+        try:
+            while heap:
+                node = heapq.heappop(heap)[1]
+                if node.freed:
+                    _freed(node)
+                g = grads.pop(node, None)
+                results = None
+                if g is not None:
+                    if node.hooks:
+                        g = _run_hooks(node.hooks, g, create_graph)
+                    if target_nodes and node in target_nodes:
+                        captured[targets[id(target_nodes[node])]] = g
+                    results = _call_backward(node, g)
+                for x, need, gx in zip(node.inputs, node.needs, results or (None,) * len(node.inputs)):
+                    if not need:
+                        continue
+                    parent = x._node
+                    if gx is not None:
+                        data = x.data
+                        if gx.shape != data.shape or gx.dtype != data.dtype:
+                            _wrong_gradient(node, gx, data)
+                        if anomaly:
+                            _check_finite(type(node), "backward", gx, [g])
+                        if parent is None:
+                            _deliver(x, gx, targets, captured, leaf_grads)
+                            continue
                         old = grads.get(parent)
                         grads[parent] = gx if old is None else old + gx
-                if parent is not None:
-                    pending[parent] -= 1
-                    if pending[parent] == 0:
-                        ready.append(parent)
-            if not retain_graph:
-                node.release()
+                    if parent is not None and parent not in queued:
+                        queued.add(parent)
+                        heapq.heappush(heap, (-parent.seq, parent))
+                if not retain_graph:
+                    node.release()
+        finally:
+            state.recording_backward = recording
         if targets is None:
             _store_leaf_grads(leaf_grads.values(), create_graph)
             return None
@@ -138,10 +134,8 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
     return [None if g is None else Tensor._make(wrap_array(g), None) for g in captured]
 
 
-def _call_backward(node, g, create_graph):
-    node.graph = create_graph
+def _call_backward(node, g):
     results = node.backward(g)
-    node.graph = False
     if type(results) is not tuple:
         results = (results,)
     if len(results) != len(node.inputs):

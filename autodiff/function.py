@@ -13,6 +13,8 @@ builds the graph of the backward pass and gradients of gradients come for free.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from autodiff.grad_mode import state
@@ -20,6 +22,7 @@ from kernels import registry
 
 
 _ndarray = np.ndarray
+_creation_order = itertools.count()
 _new = object.__new__
 # set by autodiff.tensor when it is imported (it imports this module first)
 Tensor = None
@@ -37,8 +40,7 @@ class Function:
     # backward rule never has to undo broadcasting (book ch. 1.6.1: the chain rule, one node at a time)
     broadcasts = False
 
-    __slots__ = ("inputs", "out", "needs", "__dict__")
-    graph: bool = False
+    __slots__ = ("inputs", "out", "needs", "seq", "__dict__")
     freed: bool = False
     hooks: list | None = None
 
@@ -72,6 +74,7 @@ class Function:
         node.inputs = inputs
         node.out = out
         node.needs = tuple(needs)
+        node.seq = next(_creation_order)  # consumers are made after their inputs: a topological order
         return _make(out, node)
 
     def forward(self, *arrays, **params):
@@ -81,6 +84,11 @@ class Function:
         raise NotImplementedError(f"{self.name} has no backward rule")
 
     # -- what backward rules read ----------------------------------------------------------------------
+    @property
+    def graph(self) -> bool:
+        """Whether the backward pass running now is being recorded (``create_graph=True``)."""
+        return state.recording_backward
+
     @property
     def args(self):
         """The inputs: arrays when differentiating once, Tensors when recording the backward pass."""

@@ -12,6 +12,7 @@ import functools
 class _State:
     grad_enabled = True
     anomaly = False
+    recording_backward = False  # set by the engine while it runs backward rules with create_graph=True
 
 
 state = _State()
