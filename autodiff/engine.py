@@ -13,7 +13,7 @@ import heapq
 import numpy as np
 
 from autodiff.function import GraphFreedError, _check_finite
-from autodiff.grad_mode import enable_grad, no_grad, state
+from autodiff.grad_mode import state
 from autodiff.tensor import Tensor, wrap_array
 
 
@@ -62,9 +62,8 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
     captured = [None] * len(inputs) if inputs is not None else None
     leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
     grads = {}  # node -> summed gradient of its output
-    roots = []
     for t, g in zip(outputs, grad_outputs):
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise RuntimeError(f"backward: the output (shape {t.shape}) does not require grad; "
                                f"no input that requires grad was used to compute it")
         g = _seed(t, g, create_graph)
@@ -72,59 +71,59 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
             _deliver(t, g, targets, captured, leaf_grads)
         else:
             _accumulate(grads, t._node, g)
-            roots.append(t._node)
     # target tensors that are not leaves receive the total gradient of the node that made them
-    target_nodes = {}
-    if targets is not None:
-        for t in inputs:
-            if t._node is not None:
-                target_nodes[t._node] = t
+    target_nodes = {t._node: t for t in inputs if t._node is not None} if inputs is not None else None
     # every node is created after the nodes it consumes, so taking nodes in decreasing creation order visits
     # each one after all of its consumers: its gradient is complete when it is popped
-    heap = [(-node.seq, node) for node in dict.fromkeys(roots)]
+    heap = [(-node.seq, node) for node in grads]
     heapq.heapify(heap)
-    queued = set(roots)
+    queued = set(grads)
     anomaly = state.anomaly
-    recording, state.recording_backward = state.recording_backward, create_graph
-    with enable_grad() if create_graph else no_grad():
-        try:
-            while heap:
-                node = heapq.heappop(heap)[1]
-                if node.freed:
-                    _freed(node)
-                g = grads.pop(node, None)
-                results = None
-                if g is not None:
-                    if node.hooks:
-                        g = _run_hooks(node.hooks, g, create_graph)
-                    if target_nodes and node in target_nodes:
-                        captured[targets[id(target_nodes[node])]] = g
-                    results = _call_backward(node, g)
-                for x, need, gx in zip(node.inputs, node.needs, results or (None,) * len(node.inputs)):
-                    if not need:
+    saved = state.grad_enabled, state.recording_backward
+    state.grad_enabled = state.recording_backward = create_graph  # record the backward pass only if asked
+    try:
+        while heap:
+            node = heapq.heappop(heap)[1]
+            if node.freed:
+                _freed(node)
+            g = grads.pop(node, None)
+            results = None
+            if g is not None:
+                if node.hooks:
+                    g = _run_hooks(node.hooks, g, create_graph)
+                if target_nodes and node in target_nodes:
+                    captured[targets[id(target_nodes[node])]] = g
+                results = node.backward(g)
+                if type(results) is not tuple:
+                    results = (results,)
+                if len(results) != len(node.inputs):
+                    raise RuntimeError(f"{node.name}: backward returned {len(results)} gradients for "
+                                       f"{len(node.inputs)} inputs")
+            for x, need, gx in zip(node.inputs, node.needs, results or (None,) * len(node.inputs)):
+                if not need:
+                    continue
+                parent = x._node
+                if gx is not None:
+                    data = x.data
+                    if gx.shape != data.shape or gx.dtype != data.dtype:
+                        _wrong_gradient(node, gx, data)
+                    if anomaly:
+                        _check_finite(type(node), "backward", gx, [g])
+                    if parent is None:
+                        _deliver(x, gx, targets, captured, leaf_grads)
                         continue
-                    parent = x._node
-                    if gx is not None:
-                        data = x.data
-                        if gx.shape != data.shape or gx.dtype != data.dtype:
-                            _wrong_gradient(node, gx, data)
-                        if anomaly:
-                            _check_finite(type(node), "backward", gx, [g])
-                        if parent is None:
-                            _deliver(x, gx, targets, captured, leaf_grads)
-                            continue
-                        old = grads.get(parent)
-                        grads[parent] = gx if old is None else old + gx
-                    if parent is not None and parent not in queued:
-                        queued.add(parent)
-                        heapq.heappush(heap, (-parent.seq, parent))
-                if not retain_graph:
-                    node.release()
-        finally:
-            state.recording_backward = recording
+                    old = grads.get(parent)
+                    grads[parent] = gx if old is None else old + gx
+                if parent is not None and parent not in queued:
+                    queued.add(parent)
+                    heapq.heappush(heap, (-parent.seq, parent))
+            if not retain_graph:
+                node.release()
         if targets is None:
             _store_leaf_grads(leaf_grads.values(), create_graph)
             return None
+    finally:
+        state.grad_enabled, state.recording_backward = saved
     for i, t in enumerate(inputs):
         if captured[i] is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
@@ -132,15 +131,6 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
     if create_graph:
         return captured
     return [None if g is None else Tensor._make(wrap_array(g), None) for g in captured]
-
-
-def _call_backward(node, g):
-    results = node.backward(g)
-    if type(results) is not tuple:
-        results = (results,)
-    if len(results) != len(node.inputs):
-        raise RuntimeError(f"{node.name}: backward returned {len(results)} gradients for {len(node.inputs)} inputs")
-    return results
 
 
 def _wrong_gradient(node, gx, data):

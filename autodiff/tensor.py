@@ -428,11 +428,7 @@ def _index(index):
 
 # -- module-level functions --------------------------------------------------------------------------------
 def mean(x, axis=None, keepdims=False):
-    from autodiff.ops.reduction import normalize_axis
-
-    x = as_tensor(x)
-    count = int(np.prod([x.shape[a] for a in normalize_axis(axis, x.ndim)]))
-    return Sum.apply(x, axis=axis, keepdims=keepdims) * (1.0 / count)
+    return Sum.apply(as_tensor(x), axis=axis, keepdims=keepdims, mean=True)
 
 
 def var(x, axis=None, keepdims=False, ddof=0):

@@ -13,6 +13,7 @@ swapped at run time to study performance:
 """
 
 from kernels import numpy_ref as _numpy_ref  # noqa: F401  (registers the numpy_ref implementations)
+from kernels import numpy_fast as _numpy_fast  # noqa: F401  (and the faster in-place optimizer updates)
 from kernels import threads
 from kernels.registry import (
     active,

@@ -30,7 +30,7 @@ _pending: dict[str, str] = {}
 _cupy_ndarray = None
 
 # the implementation each backend uses unless told otherwise, in order of preference
-DEFAULTS = {"numpy": ("numpy_ref",), "cupy": ("cupy_fused", "cupy_raw", "cupy_naive")}
+DEFAULTS = {"numpy": ("numpy_fast", "numpy_ref"), "cupy": ("cupy_fused", "cupy_raw", "cupy_naive")}
 
 
 def backend_of_impl(name: str) -> str:

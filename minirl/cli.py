@@ -4,7 +4,7 @@
                  [--set key=value ...] [--out DIR] [--resume DIR]
     minirl eval RUN_DIR [--episodes N]
     minirl plot RUN_DIR... [--out FILE] [--metric NAME]
-    minirl list
+    minirl list [ALGO]
 """
 
 from __future__ import annotations
@@ -80,7 +80,15 @@ def cmd_plot(args) -> int:
 def cmd_list(args) -> int:
     from minirl import algos, envs
 
-    print("algorithms:")
+    if args.algo:
+        if args.algo not in algos.names():
+            raise SystemExit(f"minirl: unknown algorithm {args.algo!r}; available: {', '.join(algos.names())}")
+        cls = algos.get(args.algo)
+        print(cls.describe())
+        for env_id, values in cls.env_defaults.items():
+            print(f"  defaults for {env_id}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        return 0
+    print("algorithms (minirl list ALGO shows one's hyperparameters):")
     for name in algos.names():
         doc = (algos.get(name).__doc__ or "").strip().splitlines()[0]
         print(f"  {name:<14} {doc}")
@@ -116,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", default="curves.png")
     plot.add_argument("--metric", default="episode_return")
     plot.set_defaults(func=cmd_plot)
-    lst = sub.add_parser("list", help="show algorithms and environments")
+    lst = sub.add_parser("list", help="show algorithms and environments, or one algorithm's hyperparameters")
+    lst.add_argument("algo", nargs="?", help="an algorithm whose hyperparameters to show")
     lst.set_defaults(func=cmd_list)
     return parser
 

@@ -30,14 +30,24 @@ def kept_shape(shape, axes):
 
 
 class Sum(Function):
-    def forward(self, x, axis=None, keepdims=False):
+    """Sum over axes; with ``mean=True`` the mean (the sum times count(out)/count(in)), in one node."""
+
+    def forward(self, x, axis=None, keepdims=False, mean=False):
         self.in_shape = x.shape
         self.kept = kept_shape(x.shape, normalize_axis(axis, x.ndim))
-        return x.sum(axis=axis, keepdims=keepdims)
+        out = x.sum(axis=axis, keepdims=keepdims)
+        self.scale = None
+        if mean:
+            self.scale = (out.size / x.size) if x.size else float("nan")
+            out = out * self.scale
+        return out
 
     def backward(self, g):
-        # every input element contributes once: ∂L/∂x = g, broadcast back over the summed axes
-        return self.ops.broadcast_to(g.reshape(self.kept), self.in_shape)
+        # every input element contributes once (times 1/n for a mean): g broadcast back over the summed axes
+        g = g.reshape(self.kept)
+        if self.scale is not None:
+            g = g * self.scale
+        return self.ops.broadcast_to(g, self.in_shape)
 
 
 class Extremum(Function):
