@@ -1,4 +1,4 @@
-"""`numpy_fast`: the optimizer updates of `numpy_ref`, rewritten with in-place ufuncs and one scratch buffer.
+"""`numpy_fast`: Adam's update of `numpy_ref`, rewritten with in-place ufuncs and one scratch buffer.
 
 `numpy_ref` writes Adam as the book does, one expression per line; each expression allocates a temporary the
 size of the whole parameter vector, and for the small networks of RL those allocations cost as much as the
@@ -36,21 +36,5 @@ def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
     scratch += eps  # √v̂ + ε
     np.divide(m, scratch, out=scratch)
     scratch *= lr / bias1  # α m̂ / (√v̂ + ε)
-    param -= scratch
-    return param
-
-
-@register("sgd", FAST)
-def sgd(param, grad, buf, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, first=False):
-    if weight_decay:
-        grad = grad + weight_decay * param
-    if momentum:
-        if first:
-            buf[...] = grad
-        else:
-            buf *= momentum
-            buf += (1 - dampening) * grad
-        grad = grad + momentum * buf if nesterov else buf
-    scratch = np.multiply(grad, lr)
     param -= scratch
     return param

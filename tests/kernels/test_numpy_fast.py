@@ -1,4 +1,4 @@
-"""`numpy_fast` optimizer updates equal `numpy_ref`'s over many steps, and are what the CPU uses by default."""
+"""`numpy_fast` Adam equals `numpy_ref`'s over many steps, and is what the CPU uses by default."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,7 @@ import kernels
 
 
 def test_fast_updates_are_the_cpu_defaults():
-    assert kernels.active("adam") == "numpy_fast" and kernels.active("sgd") == "numpy_fast"
+    assert kernels.active("adam") == "numpy_fast" and kernels.active("sgd") == "numpy_ref"
     assert set(kernels.available("adam")) >= {"numpy_ref", "numpy_fast"}
 
 
@@ -29,18 +29,3 @@ def test_adam_fast_equals_reference(dtype, weight_decay, decoupled, seed):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(states["numpy_ref"], states["numpy_fast"]):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
-
-
-@given(momentum=st.sampled_from([0.0, 0.9]), nesterov=st.booleans(), dampening=st.sampled_from([0.0, 0.1]),
-       weight_decay=st.sampled_from([0.0, 0.01]), seed=st.integers(0, 100))
-def test_sgd_fast_equals_reference(momentum, nesterov, dampening, weight_decay, seed):
-    rng = np.random.default_rng(seed)
-    n = 23
-    start = rng.standard_normal(n)
-    states = {impl: (start.copy(), np.zeros(n)) for impl in ("numpy_ref", "numpy_fast")}
-    for step in range(20):
-        grad = rng.standard_normal(n)
-        for impl, (param, buf) in states.items():
-            kernels.get("sgd", impl)(param, grad.copy(), buf, 0.1, momentum, dampening, nesterov and momentum > 0,
-                                     weight_decay, first=step == 0)
-    np.testing.assert_allclose(states["numpy_ref"][0], states["numpy_fast"][0], rtol=1e-12)
