@@ -57,7 +57,7 @@ def _check_names(algo: str, env_id: str) -> None:
 def cmd_eval(args) -> int:
     from minirl.runs import trainer
 
-    result = trainer.evaluate_run(args.run_dir, episodes=args.episodes, seed=args.seed)
+    result = trainer.evaluate_run(args.run_dir, episodes=args.episodes, seed=args.seed, render=args.render)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -136,7 +136,7 @@ def main(argv=None) -> int:
         raise SystemExit("minirl train: name an algorithm (see `minirl list`) or pass --resume RUN_DIR")
     try:
         return args.func(args)
-    except (KeyError, ValueError, FileNotFoundError) as exc:
+    except (KeyError, ValueError, FileNotFoundError, NotImplementedError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         raise SystemExit(f"minirl: {message}") from None
 
