@@ -44,15 +44,6 @@ def ours(algo: str, steps: int):
             "final_eval_mean_return": agent.evaluate(20)["mean_return"]}
 
 
-# where the time goes: functions grouped by the part of the training loop they belong to
-PARTS = {
-    "environment": ("minirl/envs/",),
-    "optimizer": ("minirl/optim/", "kernels/numpy_ref.py:7", "adam"),
-    "backward": ("autodiff/engine.py",),
-    "buffers": ("minirl/buffers/",),
-}
-
-
 def profile(algo: str, steps: int) -> dict:
     from minirl.algos import get
 
@@ -62,7 +53,7 @@ def profile(algo: str, steps: int) -> dict:
     profiler.runcall(agent.learn, steps)
     stats = pstats.Stats(profiler)
     total = stats.total_tt
-    parts = {name: 0.0 for name in PARTS}
+    parts = {}
 
     def cumulative(predicate):
         return sum(v[3] for k, v in stats.stats.items() if predicate(k))
