@@ -140,6 +140,7 @@ class DQN(Agent):
                         self.last_loss = self._train_step()
                 if self._crossed(hp["target_update_interval"]):
                     self._update_target(hp["tau"])
+            hooks.on_boundary(self)  # the whole state, environments included, is in state_dict() here
             if stop:
                 return
 
@@ -171,9 +172,13 @@ class DQN(Agent):
             target.data[...] = online.data if tau == 1.0 else tau * online.data + (1 - tau) * target.data
 
     def state_dict(self) -> dict:
-        return {**super().state_dict(), "q_network": self.q_network.state_dict(),
-                "target_network": self.target_network.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "buffer": self.buffer.state_dict()}
+        state = {**super().state_dict(), "q_network": self.q_network.state_dict(),
+                 "target_network": self.target_network.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "buffer": self.buffer.state_dict(), "episode_returns": self.episode_returns,
+                 "episode_lengths": self.episode_lengths}
+        if self._obs is not None and hasattr(self.envs, "state_dict"):  # resume mid-episode, exactly
+            state["envs"], state["obs"] = self.envs.state_dict(), self._obs
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
@@ -181,3 +186,8 @@ class DQN(Agent):
         self.target_network.load_state_dict(state["target_network"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.buffer.load_state_dict(state["buffer"])
+        self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
+        self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
+        if "envs" in state:
+            self.envs.load_state_dict(state["envs"])
+            self._obs = np.array(state["obs"])

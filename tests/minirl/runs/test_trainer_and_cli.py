@@ -28,7 +28,8 @@ def test_run_directory_has_every_file(tmp_path):
 
 @pytest.mark.parametrize("algo,env_id,steps,stop_at", [("random", "CartPole-v1", 3000, 1100),
                                                        ("q_learning", "FrozenLake-v1", 6000, 2500),
-                                                       ("ppo", "CartPole-v1", 3072, 1300)])
+                                                       ("ppo", "CartPole-v1", 3072, 1300),
+                                                       ("dqn", "CartPole-v1", 3000, 1700)])
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, algo, env_id, steps, stop_at):
     whole, whole_dir = trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "whole", progress=False,
                                      checkpoint_every=500, evaluate_episodes=0)
@@ -40,8 +41,10 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, algo, env_
     assert strip(read_metrics(whole_dir)) == strip(read_metrics(cut_dir))
     if hasattr(whole, "Q"):
         np.testing.assert_array_equal(whole.Q, resumed.Q)
-    if hasattr(whole, "policy"):
-        for (name, p), q in zip(whole.policy.state_dict().items(), resumed.policy.state_dict().values()):
+    network = "policy" if hasattr(whole, "policy") else "q_network" if hasattr(whole, "q_network") else None
+    if network:
+        final, again = getattr(whole, network).state_dict(), getattr(resumed, network).state_dict()
+        for (name, p), q in zip(final.items(), again.values()):
             np.testing.assert_array_equal(p, q, err_msg=name)
 
 
