@@ -20,7 +20,6 @@ from autodiff import ops as _ops
 from autodiff.engine import grad
 from autodiff.function import Function, GraphFreedError
 from autodiff.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from autodiff.ops.arithmetic import MatMul as _MatMul
 from autodiff.ops.arithmetic import linear, matmul
 from autodiff.ops.elementwise import Abs, Clip, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Softplus, Sqrt, Tanh, Where
 from autodiff.ops.reduction import Extremum, LogSoftmax, LogSumExp, Softmax, Sum

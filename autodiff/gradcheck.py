@@ -138,14 +138,26 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     if grad_outputs is None:
         grad_outputs = [Tensor(rng.standard_normal(o.shape), dtype=np.float64) for o in outs]
 
-    def first_derivative(*xs):
+    def first_derivative(*xs, create_graph=True):
         out = [o for o in _as_tuple(fn(*xs)) if o is not None]
         live = [(o, u) for o, u in zip(out, grad_outputs) if o.requires_grad]
         wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
         if not live:
             return tuple(Tensor(np.zeros(x.shape)) for x in wrt)
-        grads = grad([o for o, _ in live], wrt, grad_outputs=[u for _, u in live], create_graph=True,
+        grads = grad([o for o, _ in live], wrt, grad_outputs=[u for _, u in live], create_graph=create_graph,
                      allow_unused=True)
         return tuple(Tensor(np.zeros(x.shape)) if g is None else g for g, x in zip(grads, wrt))
 
+    # the recorded backward pass must compute the same first derivative as the plain one: a rule whose
+    # create_graph branch is wrong would otherwise pass, its own finite differences agreeing with it
+    recorded = first_derivative(*inputs)
+    plain = first_derivative(*inputs, create_graph=False)
+    for i, (r, p, t) in enumerate(zip(recorded, plain, targets)):
+        if not np.allclose(r.numpy(), p.numpy(), atol=atol, rtol=rtol):
+            worst = float(np.max(np.abs(r.numpy() - p.numpy())))
+            message = (f"gradgradcheck: the first derivative for input {i} (shape {t.shape}) differs between the "
+                       f"recorded (create_graph=True) and the plain backward pass, by up to {worst:.3g}")
+            if kwargs.get("raise_exception", True):
+                raise GradcheckError(message)
+            return False
     return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed, **kwargs)

@@ -12,7 +12,6 @@ import numbers
 import numpy as np
 
 from autodiff import function as _function
-from autodiff.grad_mode import state
 from kernels import registry
 
 _ARRAY_TYPES = {np.ndarray}

@@ -5,7 +5,8 @@ ways: `Linear.weight` is (out_features, in_features), `Sequential` names its chi
 Functional forms are in `minirl.nn.functional` (import as F) and initializers in `minirl.nn.init`.
 """
 
-from minirl.nn.module import Module, ModuleList, Parameter, Sequential
+from minirl.nn.container import ModuleList, Sequential
+from minirl.nn.module import Module, Parameter
 
 # -- core: dense layers, activations, losses --------------------------------------------------------------
 from minirl.nn import functional, init  # noqa: E402  (after module: they import it)

@@ -91,3 +91,25 @@ def test_make_leaf_builds_the_layout_it_names(layout):
     ad.exp(t).sum().backward()
     np.testing.assert_allclose(t.grad.data, np.exp(x))
     assert t.grad.shape == x.shape
+
+
+def test_gradgradcheck_catches_a_wrong_recorded_backward_rule():
+    """A rule whose create_graph branch is 1% off agrees with its own finite differences; gradgradcheck
+    must still catch it by comparing it with the plain backward pass."""
+    import numpy as np
+
+    import autodiff as ad
+    from autodiff.function import Function
+
+    class SquareWithBadGraphRule(Function):
+        def forward(self, x):
+            return x * x
+
+        def backward(self, g):
+            (x,) = self.args
+            return g * 2 * x * (1.01 if self.graph else 1.0)
+
+    x = ad.tensor(np.array([0.3, -1.2, 2.0]), requires_grad=True)
+    assert ad.gradcheck(SquareWithBadGraphRule.apply, [x])
+    with pytest.raises(ad.GradcheckError, match="differs between the recorded"):
+        ad.gradgradcheck(SquareWithBadGraphRule.apply, [x])
