@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minirl.envs as envs
-from minirl.envs import Wrapper
+from tabular_helpers import FirstActions
 from minirl.tabular import (StateIndex, double_q_learning, dyna_q, first_visit_mc_prediction, mc_exploring_starts,
                             mc_prediction, n_step_td_prediction, q_learning, sarsa, td0_prediction,
                             td_lambda_forward)
@@ -108,24 +108,6 @@ def test_cliff_walking_sarsa_is_safe_and_q_learning_is_optimal():
     assert -35 < np.mean(online["sarsa"]) < -18 and -60 < np.mean(online["q"]) < -40
     assert all(p == (13, -13.0) for p in paths["q"])  # the optimal path: 13 steps along the edge
     assert all(steps in (15, 17) and G == -steps for steps, G in paths["sarsa"])  # one or two rows up
-
-
-class FirstActions(Wrapper):
-    """Records the first action of every episode."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.first = []
-
-    def reset(self, **kwargs):
-        self.fresh = True
-        return self.env.reset(**kwargs)
-
-    def step(self, action):
-        if self.fresh:
-            self.first.append(int(action))
-            self.fresh = False
-        return self.env.step(action)
 
 
 def test_maximization_bias_double_q_learning():

@@ -4,12 +4,13 @@ Algorithms 2.12-2.14), checked against the exact Q* of the model they sample fro
 import numpy as np
 import pytest
 
-from minirl.envs import Env, TimeLimit, Wrapper
+from minirl.envs import Env, TimeLimit
 from minirl.envs.spaces import Discrete
 from minirl.envs.toy_text.discrete import DiscreteMDPEnv
 from minirl.tabular import exact_policy_evaluation, q_from_v, random_mdp, value_iteration
 from minirl.tabular.control import double_q_learning, expected_sarsa, n_step_sarsa, q_learning, sarsa
 from minirl.tabular.experience import epsilon_greedy_policy
+from tabular_helpers import FirstActions
 
 GAMMA = 0.9
 ALPHA = lambda n: 1 / n**0.6  # noqa: E731  Σα = ∞, Σα² < ∞ (Theorem 2.1)
@@ -85,24 +86,6 @@ class MaximizationBias(Env):
             return self.s, 0.0, self.s == 2, False, {}
         self.s = 2
         return 2, float(self.np_random.normal(-0.1, 1.0)), True, False, {}
-
-
-class FirstActions(Wrapper):
-    """Records the first action of every episode."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.first = []
-
-    def reset(self, **kwargs):
-        self.fresh = True
-        return self.env.reset(**kwargs)
-
-    def step(self, action):
-        if self.fresh:
-            self.first.append(int(action))
-            self.fresh = False
-        return self.env.step(action)
 
 
 def test_double_q_learning_reduces_the_maximization_bias():
