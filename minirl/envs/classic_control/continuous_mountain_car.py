@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minirl.envs.classic_control.base import ClassicControlEnv, reset_bounds
+from minirl.envs.classic_control.base import ClassicControlEnv
+from minirl.envs.classic_control.mountain_car import MountainCarPhysics
 from minirl.envs.spaces import Box
 from minirl.envs.vector.vectorized import VectorizedEnv
 
@@ -32,30 +33,18 @@ def _f32(x):
     return np.float32(x).astype(np.float64)
 
 
-class ContinuousMountainCarPhysics:
-    """Continuous mountain-car dynamics; the state has rows (position, velocity),
-    each a number for a single copy (state shape (d,)) or an array over the copies (shape (d, copies))."""
+class ContinuousMountainCarPhysics(MountainCarPhysics):
+    """Continuous mountain-car dynamics: the discrete car's hill, spaces and reset, with a continuous engine
+    force, a nearer goal, and Gymnasium's float32 rounding in `step`."""
 
     min_action = -1.0
     max_action = 1.0
-    min_position = -1.2
-    max_position = 0.6
-    max_speed = 0.07
     goal_position = 0.45  # 0.5 in the discrete MountainCar
     power = 0.0015
-    draws_per_reset = 1
 
     def __init__(self, goal_velocity: float = 0):
-        self.goal_velocity = goal_velocity
-        low = np.array([self.min_position, -self.max_speed], dtype=np.float32)
-        high = np.array([self.max_position, self.max_speed], dtype=np.float32)
-        self.observation_space = Box(low, high, dtype=np.float32)
+        super().__init__(goal_velocity)
         self.action_space = Box(self.min_action, self.max_action, shape=(1,), dtype=np.float32)
-
-    def initial_state(self, uniforms, options):
-        low, high = reset_bounds(options, -0.6, -0.4)
-        position = low + (high - low) * uniforms[..., 0]
-        return np.array([position, np.zeros_like(position)])
 
     def step(self, state, actions, elapsed):
         position, velocity = state
