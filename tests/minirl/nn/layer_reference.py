@@ -9,6 +9,7 @@ the call (BatchNorm's running statistics), to float32 precision.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -21,27 +22,27 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "torch_reference_la
 RTOL, ATOL = 1e-4, 1e-5
 
 
-def _load():
+@functools.cache
+def _data() -> dict:
+    """The fixture's arrays, read on first use (the recording script imports `call` before the file exists)."""
     with np.load(FIXTURE) as data:
         return {key: data[key] for key in data.files}
 
 
-_DATA = _load()
-
-
 def cases(prefix: str = "") -> list[str]:
     """Names of the recorded cases whose layer class starts with `prefix` (e.g. "BatchNorm")."""
-    names = sorted({key.split("/")[0] for key in _DATA if key.endswith("/meta")})
-    return [n for n in names if json.loads(str(_DATA[f"{n}/meta"]))["cls"].startswith(prefix)]
+    names = sorted({key.split("/")[0] for key in _data() if key.endswith("/meta")})
+    return [n for n in names if json.loads(str(_data()[f"{n}/meta"]))["cls"].startswith(prefix)]
 
 
 def _group(case, group):
     head = f"{case}/{group}/"
-    return {key[len(head):]: value for key, value in _DATA.items() if key.startswith(head)}
+    return {key[len(head):]: value for key, value in _data().items() if key.startswith(head)}
 
 
 def call(module, kind, inputs):
-    """The same calling conventions as the recording script."""
+    """Run `module` the way `kind` says; return its outputs by name. The recording script calls PyTorch's
+    layers through this same function, so both sides are called alike."""
     if kind == "plain":
         return {"y": module(inputs["x"])}
     if kind == "rnn":
@@ -63,7 +64,7 @@ def _close(ours, theirs, what):
 
 
 def check_against_torch(case: str) -> None:
-    meta = json.loads(str(_DATA[f"{case}/meta"]))
+    meta = json.loads(str(_data()[f"{case}/meta"]))
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["kwargs"].items()}
     module = getattr(nn, meta["cls"])(**kwargs)
     module.train(meta["training"])
