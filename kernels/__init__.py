@@ -18,6 +18,7 @@ from kernels import threads
 from kernels.registry import (
     active,
     apply_env,
+    array_module,
     available,
     backend_of,
     dispatcher,
@@ -43,12 +44,20 @@ gae = dispatcher("gae")
 kfac_factor = dispatcher("kfac_factor")
 im2col = dispatcher("im2col")
 col2im = dispatcher("col2im")
+tanh = dispatcher("tanh")
+tanh_backward = dispatcher("tanh_backward")
+sigmoid = dispatcher("sigmoid")
+sigmoid_backward = dispatcher("sigmoid_backward")
+relu = dispatcher("relu")
+relu_backward = dispatcher("relu_backward")
+huber_td = dispatcher("huber_td")
 
 apply_env()
 threads.apply_env()
 
 __all__ = [
-    "active", "available", "backend_of", "dispatcher", "get", "load_cupy", "ops", "parse_env", "register",
-    "require_contiguous", "use", "matmul", "logsumexp", "softmax", "softmax_backward", "log_softmax",
+    "active", "array_module", "available", "backend_of", "dispatcher", "get", "load_cupy", "ops", "parse_env",
+    "register", "require_contiguous", "use", "matmul", "logsumexp", "softmax", "softmax_backward", "log_softmax",
     "log_softmax_backward", "softmax_cross_entropy", "adam", "sgd", "gae", "kfac_factor", "im2col", "col2im",
+    "tanh", "tanh_backward", "sigmoid", "sigmoid_backward", "relu", "relu_backward", "huber_td",
 ]

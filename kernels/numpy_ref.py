@@ -2,55 +2,64 @@
 
 These are the oracles the GPU implementations are tested against, and what autodiff runs on the CPU.
 Each function works on arrays only (never on Tensors) and says its formula beside the line computing it.
+
+Each function asks its input for its array module (`xp = array_module(x)`: NumPy for NumPy arrays, CuPy for
+CuPy arrays) and calls only functions both modules have. So the very same code, run on CuPy arrays, is the
+`cupy_naive` implementation (kernels/cupy_naive.py): one GPU kernel launch per ufunc, the baseline that the
+fused and raw CUDA kernels are measured against.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from kernels.registry import register
+from kernels.registry import array_module, register
 
 REF = "numpy_ref"
 
 
 @register("matmul", REF)
 def matmul(a, b):
-    return np.matmul(a, b)
+    return array_module(a).matmul(a, b)
 
 
 @register("logsumexp", REF)
 def logsumexp(x, axis=-1, keepdims=False):
     # log Σ exp(x) = m + log Σ exp(x − m), with m = max x, so that exp never overflows
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
+    xp = array_module(x)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else xp.squeeze(out, axis=axis)
 
 
 @register("softmax", REF)
 def softmax(x, axis=-1):
     # softmax(x)_i = exp(x_i − m) / Σ_j exp(x_j − m)   (book eq. 1.12, shifted for stability)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    xp = array_module(x)
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
 
 
 @register("softmax_backward", REF)
 def softmax_backward(g, y, axis=-1):
     # ∂L/∂x = y ⊙ (g − Σ_j g_j y_j)
-    return y * (g - np.sum(g * y, axis=axis, keepdims=True))
+    return y * (g - array_module(y).sum(g * y, axis=axis, keepdims=True))
 
 
 @register("log_softmax", REF)
 def log_softmax(x, axis=-1):
     # log softmax(x) = x − m − log Σ exp(x − m)
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    xp = array_module(x)
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 @register("log_softmax_backward", REF)
 def log_softmax_backward(g, y, axis=-1):
     # y = log softmax(x):  ∂L/∂x = g − softmax(x) Σ_j g_j = g − exp(y) Σ_j g_j
-    return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
+    xp = array_module(y)
+    return g - xp.exp(y) * xp.sum(g, axis=axis, keepdims=True)
 
 
 @register("softmax_cross_entropy", REF)
@@ -59,10 +68,11 @@ def softmax_cross_entropy(logits, targets):
 
     loss_n = logsumexp(z_n) − z_n[t_n];  ∂loss_n/∂z_n = softmax(z_n) − onehot(t_n)   (book eq. 1.16)
     """
+    xp = array_module(logits)
     log_p = log_softmax(logits, axis=-1)
-    rows = np.arange(logits.shape[0])
+    rows = xp.arange(logits.shape[0])
     loss = -log_p[rows, targets]
-    grad = np.exp(log_p)
+    grad = xp.exp(log_p)
     grad[rows, targets] -= 1
     return loss, grad
 
@@ -71,8 +81,11 @@ def softmax_cross_entropy(logits, targets):
 def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False):
     """One Adam step on flat buffers, in place (book Algorithm 1.2; AdamW when `decoupled`).
 
-    `step` is the step number t after this update (1 for the first). Buffers are updated in place.
+    `step` is the step number t after this update (1 for the first): a Python number, or a 0-d device array
+    (a step counter that lives on the GPU, so that a captured CUDA graph stays right when replayed).
+    Buffers are updated in place.
     """
+    xp = array_module(param)
     if weight_decay:
         if decoupled:
             param *= 1 - lr * weight_decay  # AdamW: θ ← θ − α λ θ, outside the adaptive step
@@ -85,7 +98,7 @@ def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
     bias1 = 1 - beta1**step  # m̂ = m / (1 − β1^t)
     bias2 = 1 - beta2**step  # v̂ = v / (1 − β2^t)
     # θ ← θ − α m̂ / (√v̂ + ε), written as PyTorch does so results agree to rounding
-    param -= (lr / bias1) * m / (np.sqrt(v) / np.sqrt(bias2) + eps)
+    param -= (lr / bias1) * m / (xp.sqrt(v) / xp.sqrt(bias2) + eps)
     return param
 
 
@@ -114,11 +127,12 @@ def gae(rewards, values, next_values, terminated, truncated, gamma, lam):
 
     δ_t = r_t + γ V(s_{t+1}) (1 − terminated_t) − V(s_t);  A_t = δ_t + γ λ (1 − done_t) A_{t+1}
     """
+    xp = array_module(rewards)
     not_terminal = 1.0 - terminated
-    continues = 1.0 - np.maximum(terminated, truncated)
+    continues = 1.0 - xp.maximum(terminated, truncated)
     delta = rewards + gamma * next_values * not_terminal - values
-    advantages = np.empty_like(delta)
-    last = np.zeros_like(delta[0])
+    advantages = xp.empty_like(delta)
+    last = xp.zeros_like(delta[0])
     for t in range(delta.shape[0] - 1, -1, -1):
         last = delta[t] + gamma * lam * continues[t] * last
         advantages[t] = last
@@ -131,6 +145,52 @@ def kfac_factor(a):
     return a.T @ a / a.shape[0]
 
 
+# -- activations and their derivatives, written with the output y (book §1.4) --------------------------
+@register("tanh", REF)
+def tanh(x):
+    return array_module(x).tanh(x)
+
+
+@register("tanh_backward", REF)
+def tanh_backward(g, y):
+    return g * (1 - y * y)  # tanh' = 1 − tanh² = 1 − y²   (book eq. 1.9)
+
+
+@register("sigmoid", REF)
+def sigmoid(x):
+    # σ(x) = 1 / (1 + e⁻ˣ) = exp(−log(1 + e⁻ˣ)): no exp overflows for large |x|   (book eq. 1.8)
+    xp = array_module(x)
+    return xp.exp(-xp.logaddexp(0, -x))
+
+
+@register("sigmoid_backward", REF)
+def sigmoid_backward(g, y):
+    return g * y * (1 - y)  # σ' = σ (1 − σ)
+
+
+@register("relu", REF)
+def relu(x):
+    return array_module(x).maximum(x, 0)  # not x · [x > 0]: relu(−∞) = 0, not −∞ · 0 = NaN
+
+
+@register("relu_backward", REF)
+def relu_backward(g, y):
+    return g * (y > 0)  # relu'(x) = [x > 0] = [y > 0], and 0 at the kink   (book eq. 1.10)
+
+
+@register("huber_td", REF)
+def huber_td(q, target, delta=1.0):
+    """The Huber loss of each TD error e = q − target, and its derivative with respect to q (DQN's loss).
+
+    H(e) = e²/2 if |e| ≤ δ else δ (|e| − δ/2);   ∂H/∂q = clip(e, −δ, δ)
+    """
+    xp = array_module(q)
+    error = q - target
+    small = xp.abs(error) <= delta
+    loss = xp.where(small, 0.5 * error * error, delta * (xp.abs(error) - 0.5 * delta))
+    return loss.astype(error.dtype, copy=False), xp.clip(error, -delta, delta)
+
+
 def _conv_out(size, kernel, stride, padding):
     # (W − F + 2P) / S + 1   (book eq. 1.24)
     return (size + 2 * padding - kernel) // stride + 1
@@ -139,11 +199,12 @@ def _conv_out(size, kernel, stride, padding):
 @register("im2col", REF)
 def im2col(x, kh, kw, stride=1, padding=0):
     """Unfold (N, C, H, W) into patches (N, C·kh·kw, OH·OW) so that convolution becomes one matmul."""
+    xp = array_module(x)
     n, c, h, w = x.shape
     oh, ow = _conv_out(h, kh, stride, padding), _conv_out(w, kw, stride, padding)
     if padding:
-        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+        x = xp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    cols = xp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
             cols[:, :, i, j] = x[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride]
@@ -156,7 +217,7 @@ def col2im(cols, shape, kh, kw, stride=1, padding=0):
     n, c, h, w = shape
     oh, ow = _conv_out(h, kh, stride, padding), _conv_out(w, kw, stride, padding)
     cols = cols.reshape(n, c, kh, kw, oh, ow)
-    x = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
+    x = array_module(cols).zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             x[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += cols[:, :, i, j]

@@ -26,8 +26,9 @@ _active: dict[str, dict[str, Callable]] = {"numpy": {}, "cupy": {}}
 _active_names: dict[str, dict[str, str]] = {"numpy": {}, "cupy": {}}
 # choices made (by MINIRL_KERNELS or use()) for implementations not registered yet (CuPy loads lazily)
 _pending: dict[str, str] = {}
-# the cupy.ndarray type once CuPy is loaded; None before
+# the cupy.ndarray type and the cupy module once CuPy is loaded; None before
 _cupy_ndarray = None
+_cupy_module = None
 
 # the implementation each backend uses unless told otherwise, in order of preference
 DEFAULTS = {"numpy": ("numpy_fast", "numpy_ref"), "cupy": ("cupy_fused", "cupy_raw", "cupy_naive")}
@@ -44,6 +45,14 @@ def backend_of_impl(name: str) -> str:
 def backend_of(array) -> str:
     """'cupy' for a CuPy array, 'numpy' for anything else (NumPy arrays and scalars)."""
     return "cupy" if _cupy_ndarray is not None and type(array) is _cupy_ndarray else "numpy"
+
+
+def array_module(array):
+    """The module an array's functions come from: NumPy, or CuPy for a CuPy array. Kernels written against
+    it (``xp = array_module(x); xp.exp(x)``) run unchanged on either backend."""
+    if _cupy_ndarray is not None and type(array) is _cupy_ndarray:
+        return _cupy_module
+    return np
 
 
 def register(op: str, impl: str):
@@ -148,7 +157,7 @@ def dispatcher(op: str) -> Callable:
             fn = cupy_table.get(op)
             if fn is None:
                 raise KeyError(f"kernels: {op!r} has no CuPy implementation for a cupy array (registered: "
-                               f"{', '.join(available(op))}); CuPy ones register from kernels/cupy_impl.py")
+                               f"{', '.join(available(op))}); CuPy ones register from kernels/cupy_naive.py, cupy_fused.py and cupy_raw.py")
             return fn(x, *args, **kwargs)
         return numpy_table[op](x, *args, **kwargs)
 
@@ -159,7 +168,7 @@ def dispatcher(op: str) -> Callable:
 
 def load_cupy():
     """Import CuPy and register the CuPy implementations; returns the cupy module (ImportError if absent)."""
-    global _cupy_ndarray
+    global _cupy_ndarray, _cupy_module
     try:
         import cupy
     except ImportError as exc:
@@ -168,11 +177,9 @@ def load_cupy():
                           f"or stay on device='cpu'") from exc
 
     if _cupy_ndarray is None:
-        _cupy_ndarray = cupy.ndarray
-        try:
-            from kernels import cupy_impl  # noqa: F401  (registers cupy_* implementations)
-        except ImportError:
-            pass
+        _cupy_ndarray, _cupy_module = cupy.ndarray, cupy
+        # the CuPy implementations register themselves on import; their kernels compile on first use
+        from kernels import cupy_fused, cupy_naive, cupy_raw  # noqa: F401
         for op, impl in list(_pending.items()):
             if impl in _implementations.get(op, {}):
                 _set_active(op, impl)

@@ -23,13 +23,17 @@ def array_namespace(xp):
         where=xp.where,
         exp=xp.exp,
         log=xp.log,
-        sigmoid=elementwise.stable_sigmoid,
+        sigmoid=kernels.sigmoid,
         mT=lambda a: a.swapaxes(-1, -2),
         index_add=shape.array_index_add,
         put_along_axis_add=shape.array_put_along_axis_add,
         take_along_axis=lambda a, indices, axis: xp.take_along_axis(a, indices, axis=axis),
         softmax_backward=kernels.softmax_backward,
         log_softmax_backward=kernels.log_softmax_backward,
+        tanh_backward=kernels.tanh_backward,
+        sigmoid_backward=kernels.sigmoid_backward,
+        relu_backward=kernels.relu_backward,
+        matmul=kernels.matmul,
         to_device=shape.move_array,
     )
 
@@ -51,6 +55,11 @@ def tensor_namespace():
         take_along_axis=lambda g, indices, axis: shape.TakeAlongAxis.apply(g, indices=indices, axis=axis),
         softmax_backward=reduction.softmax_backward,
         log_softmax_backward=reduction.log_softmax_backward,
+        # the same derivatives written with differentiable ops, for gradients of gradients
+        tanh_backward=lambda g, y: g * (1 - y * y),
+        sigmoid_backward=lambda g, y: g * y * (1 - y),
+        relu_backward=lambda g, y: g * (y.data > 0),
+        matmul=ad.matmul,
         to_device=lambda g, device: g.to(device),
     )
 

@@ -104,8 +104,8 @@ class MatMul(Function):
         a, b = self.args
         ops = self.ops
         # z = a b:  ∂L/∂a = g bᵀ,  ∂L/∂b = aᵀ g  (summed over broadcast batch axes)
-        ga = ops.sum_to(g @ ops.mT(b), self.shapes[0]) if self.needs[0] else None
-        gb = ops.sum_to(ops.mT(a) @ g, self.shapes[1]) if self.needs[1] else None
+        ga = ops.sum_to(ops.matmul(g, ops.mT(b)), self.shapes[0]) if self.needs[0] else None
+        gb = ops.sum_to(ops.matmul(ops.mT(a), g), self.shapes[1]) if self.needs[1] else None
         return ga, gb
 
     @staticmethod
@@ -127,8 +127,9 @@ class Linear(Function):
 
     def backward(self, g):
         x, weight, _ = self.args
-        gx = g @ weight if self.needs[0] else None  # ∂L/∂x = g W
-        gw = self.ops.mT(g) @ x if self.needs[1] else None  # ∂L/∂W = gᵀ x
+        ops = self.ops
+        gx = ops.matmul(g, weight) if self.needs[0] else None  # ∂L/∂x = g W
+        gw = ops.matmul(ops.mT(g), x) if self.needs[1] else None  # ∂L/∂W = gᵀ x
         gb = g.sum(axis=0) if self.needs[2] else None  # ∂L/∂b = Σ_n g_n
         return gx, gw, gb
 

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 
+import kernels
 from autodiff.function import Function
 from kernels import registry
 
 
 def _xp(a):
     """The array module of `a`: NumPy, or CuPy for CuPy arrays."""
-    cupy_ndarray = registry._cupy_ndarray
-    return registry.load_cupy() if cupy_ndarray is not None and type(a) is cupy_ndarray else np
+    return registry.array_module(a)
 
 
-def stable_sigmoid(x):
-    """σ(x) = 1 / (1 + e⁻ˣ), computed as exp(−log(1 + e⁻ˣ)) so no exp overflows (book eq. 1.8)."""
-    xp = _xp(x)
-    return xp.exp(-xp.logaddexp(0, -x))
+def constant_like(constant, like):
+    """A non-differentiable constant (a mask, an index array) on the device of the array `like`: a NumPy mask
+    given for a GPU tensor is copied to the GPU, as PyTorch does with index tensors."""
+    if isinstance(constant, np.ndarray) and registry.backend_of(like) == "cupy":
+        return registry.load_cupy().asarray(constant)
+    return constant
 
 
 class Exp(Function):
@@ -59,31 +61,30 @@ class Abs(Function):
         return g * self.sign
 
 
+# The three activations of book §1.4 run through the kernel registry (kernels.tanh, kernels.tanh_backward, ...),
+# so that on the GPU a learner can swap the ufunc chain for a fused kernel and time the difference.
 class Tanh(Function):
     def forward(self, x):
-        return _xp(x).tanh(x)
+        return kernels.tanh(x)
 
     def backward(self, g):
-        y = self.result
-        return g * (1 - y * y)  # tanh' = 1 − tanh²   (book eq. 1.9)
+        return self.ops.tanh_backward(g, self.result)  # tanh' = 1 − tanh² = 1 − y²   (book eq. 1.9)
 
 
 class Sigmoid(Function):
     def forward(self, x):
-        return stable_sigmoid(x)
+        return kernels.sigmoid(x)
 
     def backward(self, g):
-        y = self.result
-        return g * y * (1 - y)  # σ' = σ (1 − σ)   (book eq. 1.8)
+        return self.ops.sigmoid_backward(g, self.result)  # σ' = σ (1 − σ) = y (1 − y)   (book eq. 1.8)
 
 
 class Relu(Function):
     def forward(self, x):
-        self.mask = x > 0  # relu'(0) = 0
-        return _xp(x).maximum(x, 0)  # not x * mask: relu(−∞) = 0, not −∞ · 0 = NaN
+        return kernels.relu(x)  # max(x, 0), and relu(−∞) = 0
 
     def backward(self, g):
-        return g * self.mask  # (book eq. 1.10)
+        return self.ops.relu_backward(g, self.result)  # relu' = [y > 0], 0 at the kink   (book eq. 1.10)
 
 
 class Softplus(Function):
@@ -137,8 +138,9 @@ class Where(Function):
     broadcasts = True
 
     def forward(self, condition, a, b):
-        self.condition = condition
-        return _xp(a if hasattr(a, "shape") else b).where(condition, a, b)
+        like = a if hasattr(a, "shape") else b
+        self.condition = condition = constant_like(condition, like)
+        return _xp(like).where(condition, a, b)
 
     def backward(self, g):
         where = self.ops.where

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from autodiff.function import Function
-from autodiff.ops.elementwise import _xp
+from kernels.registry import backend_of as registry_backend
+from autodiff.ops.elementwise import _xp, constant_like
 
 
 # -- array-level helpers (used by forward passes and by backward rules on arrays) ---------------------
@@ -106,6 +107,8 @@ class Cast(Function):
 
 class GetItem(Function):
     def forward(self, x, index):
+        if registry_backend(x) == "cupy":  # NumPy index arrays follow the tensor to the GPU
+            index = tuple(constant_like(i, x) for i in index) if isinstance(index, tuple) else constant_like(index, x)
         self.index, self.in_shape, self.basic = index, x.shape, is_basic_index(index)
         return x[index]
 
@@ -126,6 +129,7 @@ class IndexAdd(Function):
 
 class TakeAlongAxis(Function):
     def forward(self, x, indices, axis):
+        indices = constant_like(indices, x)
         self.indices, self.axis, self.in_shape = indices, axis, x.shape
         if x.ndim == 2 and axis in (1, -1) and indices.shape == (x.shape[0], 1):  # Q(s, a) and log π(a|s)
             return x[_xp(x).arange(x.shape[0])[:, None], indices]

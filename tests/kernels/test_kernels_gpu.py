@@ -57,21 +57,31 @@ def _cases(op):
 
     if op == "matmul":
         a, b, c, d = n(3, 4), n(4, 5), n(2, 1, 3, 4), n(5, 4, 2)
+        e, f = n(130, 70), n(70, 259)  # not multiples of any tile: the edge guards of the tiled kernel
+        row, one = n(1, 4), n(1, 1)
         a32, b32 = n(3, 4, dtype=np.float32), n(4, 5, dtype=np.float32)
         return [("random", lambda xp: ((on(xp, a), on(xp, b)), {})),
                 ("float32", lambda xp: ((on(xp, a32), on(xp, b32)), {})),
                 ("broadcast batch", lambda xp: ((on(xp, c), on(xp, d)), {})),
                 ("non-contiguous", lambda xp: ((on(xp, a, "transposed"), on(xp, b, "strided")), {})),
-                ("zero strides", lambda xp: ((on(xp, n(1, 4), "broadcast", (3, 4)), on(xp, b)), {}))]
+                ("zero strides", lambda xp: ((on(xp, row, "broadcast", (3, 4)), on(xp, b)), {})),
+                ("tile edges", lambda xp: ((on(xp, e), on(xp, f)), {})),
+                ("tile edges float32", lambda xp: ((on(xp, e.astype(np.float32)), on(xp, f.astype(np.float32))), {})),
+                ("vector @ matrix", lambda xp: ((on(xp, a[0]), on(xp, b)), {})),
+                ("matrix @ vector", lambda xp: ((on(xp, a), on(xp, b[:, 0])), {})),
+                ("size 1", lambda xp: ((on(xp, one), on(xp, one.T)), {}))]
     if op in ("logsumexp", "softmax", "log_softmax"):
-        x, x32, big = n(4, 6), n(4, 6, dtype=np.float32), n(3, 5) * 1e4
+        x, x32, big, wide = n(4, 6), n(4, 6, dtype=np.float32), n(3, 5) * 1e4, n(3, 1000)
+        cube, row = n(2, 5, 3), n(1, 6)
         extra = {"logsumexp": {"keepdims": True}}.get(op, {})
         cases = [("random", lambda xp: ((on(xp, x),), {"axis": -1})),
                  ("float32", lambda xp: ((on(xp, x32),), {"axis": 1})),
                  ("axis 0", lambda xp: ((on(xp, x),), {"axis": 0, **extra})),
                  ("large logits", lambda xp: ((on(xp, big),), {"axis": -1})),
+                 ("wide rows", lambda xp: ((on(xp, wide),), {"axis": -1})),
+                 ("3-d, middle axis", lambda xp: ((on(xp, cube),), {"axis": 1})),
                  ("non-contiguous", lambda xp: ((on(xp, x, "strided"),), {"axis": -1})),
-                 ("broadcast", lambda xp: ((on(xp, n(1, 6), "broadcast", (4, 6)),), {"axis": -1}))]
+                 ("broadcast", lambda xp: ((on(xp, row, "broadcast", (4, 6)),), {"axis": -1}))]
         if op == "logsumexp":
             masked = x.copy()
             masked[1] = -np.inf
@@ -88,11 +98,14 @@ def _cases(op):
                 ("broadcast g", lambda xp: ((on(xp, g[:1], "broadcast", (4, 6)), on(xp, y)), {"axis": -1}))]
     if op == "softmax_cross_entropy":
         logits, targets = n(5, 4), rng.integers(0, 4, 5)
+        wide, wide_targets = n(6, 700), rng.integers(0, 700, 6)
         return [("random", lambda xp: ((on(xp, logits), on(xp, targets)), {})),
                 ("float32", lambda xp: ((on(xp, logits.astype(np.float32)), on(xp, targets)), {})),
-                ("non-contiguous", lambda xp: ((on(xp, logits, "transposed"), on(xp, targets)), {}))]
+                ("non-contiguous", lambda xp: ((on(xp, logits, "transposed"), on(xp, targets)), {})),
+                ("wide rows", lambda xp: ((on(xp, wide), on(xp, wide_targets)), {}))]
     if op == "adam":
         p, g, m, v = n(7), n(7), n(7) * 0.1, np.abs(n(7)) * 0.1
+        big = [n(4096), n(4096), n(4096) * 0.1, np.abs(n(4096)) * 0.1]  # float32 of a length divisible by 4: vectors
         def build(dtype, **kw):
             return lambda xp: ((on(xp, p.astype(dtype)), on(xp, g.astype(dtype)), on(xp, m.astype(dtype)),
                                 on(xp, v.astype(dtype)), 3, 1e-2), kw)
@@ -100,7 +113,11 @@ def _cases(op):
                 ("l2", build(np.float64, weight_decay=0.1)), ("adamw", build(np.float64, weight_decay=0.1,
                                                                             decoupled=True)),
                 ("non-contiguous grad", lambda xp: ((on(xp, p), on(xp, g, "strided"), on(xp, m), on(xp, v), 2,
-                                                     1e-3), {}))]
+                                                     1e-3), {})),
+                ("float32 vectors", lambda xp: (tuple(on(xp, a.astype(np.float32)) for a in big) + (5, 1e-3),
+                                                {"weight_decay": 0.01, "decoupled": True})),
+                ("step on the device", lambda xp: ((on(xp, p), on(xp, g), on(xp, m), on(xp, v), on(xp, np.array(4.0)),
+                                                    1e-2), {}))]
     if op == "sgd":
         p, g, buf = n(7), n(7), n(7)
         def build(dtype, **kw):
@@ -112,6 +129,7 @@ def _cases(op):
                 ("dampening", build(np.float64, momentum=0.5, dampening=0.3))]
     if op == "gae":
         r, v, nv = n(6, 3), n(6, 3), n(6, 3)
+        wide = [n(5, 300) for _ in range(3)] + [(rng.random((5, 300)) < 0.2).astype(np.float64) for _ in range(2)]
         term = (rng.random((6, 3)) < 0.2).astype(np.float64)
         trunc = (rng.random((6, 3)) < 0.2).astype(np.float64)
         return [("random", lambda xp: ((on(xp, r), on(xp, v), on(xp, nv), on(xp, term), on(xp, trunc), 0.99, 0.95),
@@ -119,10 +137,37 @@ def _cases(op):
                 ("float32", lambda xp: (tuple(on(xp, a.astype(np.float32)) for a in (r, v, nv, term, trunc))
                                         + (0.9, 0.8), {})),
                 ("non-contiguous", lambda xp: (tuple(on(xp, a, "strided") for a in (r, v, nv, term, trunc))
-                                               + (0.99, 1.0), {}))]
+                                               + (0.99, 1.0), {})),
+                ("many environments", lambda xp: (tuple(on(xp, a) for a in wide) + (0.99, 0.95), {}))]
+    if op in ("tanh", "sigmoid", "relu"):
+        x, big, row, single = n(4, 6), n(3, 5) * 50, n(1, 6), n(1)
+        return [("random", lambda xp: ((on(xp, x),), {})),
+                ("float32", lambda xp: ((on(xp, x.astype(np.float32)),), {})),
+                ("large magnitudes", lambda xp: ((on(xp, big),), {})),
+                ("non-contiguous", lambda xp: ((on(xp, x, "strided"),), {})),
+                ("broadcast", lambda xp: ((on(xp, row, "broadcast", (4, 6)),), {})),
+                ("0-d", lambda xp: ((on(xp, np.array(-0.7)),), {})),
+                ("size 1", lambda xp: ((on(xp, single),), {}))]
+    if op in ("tanh_backward", "sigmoid_backward", "relu_backward"):
+        g, x = n(4, 6), n(4, 6)
+        y = kernels.get(op.replace("_backward", ""), "numpy_ref")(x)
+        return [("random", lambda xp: ((on(xp, g), on(xp, y)), {})),
+                ("float32", lambda xp: ((on(xp, g.astype(np.float32)), on(xp, y.astype(np.float32))), {})),
+                ("non-contiguous", lambda xp: ((on(xp, g, "transposed"), on(xp, y, "strided")), {})),
+                ("broadcast g", lambda xp: ((on(xp, g[:1], "broadcast", (4, 6)), on(xp, y)), {})),
+                ("0-d", lambda xp: ((on(xp, np.array(0.3)), on(xp, y[0, 0])), {}))]
+    if op == "huber_td":
+        q, target = n(5, 3) * 2, n(5, 3) * 2
+        return [("random", lambda xp: ((on(xp, q), on(xp, target)), {})),
+                ("float32 delta 0.5", lambda xp: ((on(xp, q.astype(np.float32)), on(xp, target.astype(np.float32))),
+                                                  {"delta": 0.5})),
+                ("non-contiguous", lambda xp: ((on(xp, q, "strided"), on(xp, target, "transposed")), {})),
+                ("broadcast target", lambda xp: ((on(xp, q), on(xp, target[:1], "broadcast", (5, 3))), {})),
+                ("0-d", lambda xp: ((on(xp, np.array(2.5)), on(xp, np.array(0.25))), {}))]
     if op == "kfac_factor":
-        a = n(8, 5)
+        a, tall = n(8, 5), n(300, 70, dtype=np.float32)
         return [("random", lambda xp: ((on(xp, a),), {})),
+                ("tile edges", lambda xp: ((on(xp, tall),), {})),
                 ("float32", lambda xp: ((on(xp, a.astype(np.float32)),), {})),
                 ("non-contiguous", lambda xp: ((on(xp, a, "strided"),), {}))]
     if op == "im2col":
@@ -232,10 +277,29 @@ def test_gpu_inputs_cover_every_op_and_run_on_numpy_ref():
         for label, build in cases:
             args, kwargs = build(np)
             first, second = build(np)[0], args
-            with np.errstate(divide="ignore"):  # the logsumexp row of −inf
-                out = kernels.get(op, "numpy_ref")(*args, **kwargs)
             for a, b in zip(first, second):  # each build makes fresh copies (adam and sgd write into theirs)
                 if isinstance(a, np.ndarray) and a.flags.writeable and a.size:
                     assert not np.shares_memory(a, b), f"{op} {label}"
+                if isinstance(a, np.ndarray):  # ... of the same values: the NumPy and CuPy builds must agree
+                    np.testing.assert_array_equal(a, b, err_msg=f"{op} {label}: two builds differ")
+            with np.errstate(divide="ignore"):  # the logsumexp row of −inf
+                out = kernels.get(op, "numpy_ref")(*args, **kwargs)
             for o in out if isinstance(out, tuple) else (out,):
                 assert not np.isnan(o).any(), f"{op} {label}"
+
+
+@pytest.mark.gpu
+def test_raw_kernels_copy_strided_inputs_and_refuse_strided_outputs():
+    """A RawKernel indexes raw memory: strided inputs are copied first (the cases above check the values); an
+    array it must update in place cannot be copied, so a strided one is a clear error, never a silent wrong."""
+    import cupy
+
+    if "cupy_raw" not in kernels.available("adam"):
+        pytest.skip(NONE_REASON)
+    base = cupy.zeros((4, 8), dtype=cupy.float32)
+    strided, flat = base[:, ::2], cupy.zeros((4, 4), dtype=cupy.float32)
+    with pytest.raises(ValueError, match="cupy_raw adam updates param in place and needs it C-contiguous"):
+        kernels.get("adam", "cupy_raw")(strided, flat, flat.copy(), flat.copy(), 1, 1e-3)
+    x = cupy.asarray(np.random.default_rng(0).standard_normal((6, 10)))[:, ::2]
+    np.testing.assert_allclose(cupy.asnumpy(kernels.get("softmax", "cupy_raw")(x)),
+                               kernels.get("softmax", "numpy_ref")(cupy.asnumpy(x)), rtol=1e-12)

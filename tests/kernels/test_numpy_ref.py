@@ -328,3 +328,53 @@ def test_im2col_of_a_strided_float32_image():
     cols = ref.im2col(x, 2, 2)
     assert cols.dtype == np.float32 and cols.shape == (1, 8, 2 * 3)
     np.testing.assert_array_equal(cols[0, :4, 0], [0.0, 1.0, 4.0, 5.0])  # channel 0, first 2×2 patch
+
+
+# -- activations and the Huber TD loss, against Python's math and finite differences --------------------------------
+ACTIVATIONS = {"tanh": math.tanh, "sigmoid": lambda x: 1 / (1 + math.exp(-x)) if x >= 0 else
+               math.exp(x) / (1 + math.exp(x)), "relu": lambda x: max(x, 0.0)}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3), elements=st.floats(-30, 30)))
+def test_activations_against_math(name, x):
+    expected = np.vectorize(ACTIVATIONS[name], otypes=[np.float64])(x)
+    np.testing.assert_allclose(getattr(ref, name)(x), expected, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_backward_is_the_derivative_written_with_the_output(name):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4)) * 2
+    x[np.abs(x) < 1e-3] = 0.5  # relu's kink
+    g = rng.standard_normal((3, 4))
+    fn, h = getattr(ref, name), 1e-6
+    numeric = g * (fn(x + h) - fn(x - h)) / (2 * h)
+    np.testing.assert_allclose(getattr(ref, f"{name}_backward")(g, fn(x)), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_activations_keep_float32_and_saturate_without_overflow():
+    x = np.array([-1e4, -50.0, 0.0, 50.0, 1e4], dtype=np.float32)
+    with np.errstate(over="raise"):
+        for name in ACTIVATIONS:
+            y = getattr(ref, name)(x)
+            assert y.dtype == np.float32 and np.isfinite(y).all()
+            assert getattr(ref, f"{name}_backward")(np.ones_like(x), y).dtype == np.float32
+    np.testing.assert_array_equal(ref.sigmoid(x)[[0, -1]], [0.0, 1.0])
+    np.testing.assert_array_equal(ref.relu_backward(np.ones(3), ref.relu(np.array([-1.0, 0.0, 2.0]))), [0, 0, 1])
+
+
+@given(seed=SEEDS, delta=st.floats(0.1, 3.0))
+def test_huber_td_loss_and_gradient(seed, delta):
+    rng = np.random.default_rng(seed)
+    q, target = rng.standard_normal(8) * 3, rng.standard_normal(8) * 3
+    loss, grad = ref.huber_td(q, target, delta)
+    for qi, ti, li, gi in zip(q, target, loss, grad):
+        e = qi - ti
+        assert li == pytest.approx(0.5 * e * e if abs(e) <= delta else delta * (abs(e) - 0.5 * delta), rel=1e-12)
+        h = 1e-6
+        numeric = (ref.huber_td(np.array([qi + h]), np.array([ti]), delta)[0][0]
+                   - ref.huber_td(np.array([qi - h]), np.array([ti]), delta)[0][0]) / (2 * h)
+        assert gi == pytest.approx(numeric, rel=1e-5, abs=1e-7)
+    loss32, grad32 = ref.huber_td(q.astype(np.float32), target.astype(np.float32), delta)
+    assert loss32.dtype == grad32.dtype == np.float32

@@ -1,0 +1,181 @@
+"""`cupy_fused`: each kernel as one or a few CuPy `ElementwiseKernel` / `ReductionKernel` launches.
+
+A chain of ufuncs (`cupy_naive`) launches one kernel per operation and sends every intermediate through device
+memory. Fusing writes the whole expression as one short C body that CuPy compiles into a single kernel: each
+element is read once, computed in registers, written once. For bandwidth-bound work (all of these) the time
+falls roughly with the number of passes over memory:
+
+    Adam, naive: ~15 passes over parameter-sized arrays      fused: read g, θ, m, v once, write θ, m, v once
+    softmax, naive: max, −, exp, sum, / (5 passes + temps)   fused: max, Σexp(x − max), one output pass
+
+Scalars (learning rate, β's) are kernel arguments, so a changed hyperparameter reuses the compiled kernel.
+Adam's `step` may be a 0-d device array (a GPU-resident step counter): the bias corrections are then computed
+on the device, which keeps a captured CUDA graph correct on every replay.
+"""
+
+from __future__ import annotations
+
+import cupy
+
+from kernels.registry import register
+
+FUSED = "cupy_fused"
+
+# -- activations and their derivatives (book §1.4), with the output y ------------------------------------------
+_tanh = cupy.ElementwiseKernel("T x", "T y", "y = tanh(x)", "minirl_tanh")
+_tanh_backward = cupy.ElementwiseKernel("T g, T y", "T dx", "dx = g * ((T)1 - y * y)", "minirl_tanh_backward")
+_sigmoid = cupy.ElementwiseKernel(
+    "T x", "T y",
+    # σ(x) = 1 / (1 + e⁻ˣ) for x ≥ 0 and eˣ / (1 + eˣ) for x < 0: the exponent is never positive, no overflow
+    "T e = exp(-fabs(x)); y = x >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e)",
+    "minirl_sigmoid")
+_sigmoid_backward = cupy.ElementwiseKernel("T g, T y", "T dx", "dx = g * y * ((T)1 - y)", "minirl_sigmoid_backward")
+_relu = cupy.ElementwiseKernel("T x", "T y", "y = x < (T)0 ? (T)0 : x", "minirl_relu")  # NaN passes, as np.maximum
+_relu_backward = cupy.ElementwiseKernel("T g, T y", "T dx", "dx = y > (T)0 ? g : (T)0", "minirl_relu_backward")
+_huber_td = cupy.ElementwiseKernel(
+    "T q, T target, T delta", "T loss, T grad",
+    """
+    T e = q - target;                                   // TD error
+    T a = fabs(e);
+    loss = a <= delta ? (T)0.5 * e * e : delta * (a - (T)0.5 * delta);
+    grad = e < -delta ? -delta : (e > delta ? delta : e);  // ∂H/∂q = clip(e, −δ, δ)
+    """,
+    "minirl_huber_td")
+
+register("tanh", FUSED)(lambda x: _tanh(x))
+register("tanh_backward", FUSED)(lambda g, y: _tanh_backward(g, y))
+register("sigmoid", FUSED)(lambda x: _sigmoid(x))
+register("sigmoid_backward", FUSED)(lambda g, y: _sigmoid_backward(g, y))
+register("relu", FUSED)(lambda x: _relu(x))
+register("relu_backward", FUSED)(lambda g, y: _relu_backward(g, y))
+
+
+@register("huber_td", FUSED)
+def huber_td(q, target, delta=1.0):
+    return _huber_td(q, target, q.dtype.type(delta))
+
+
+# -- optimizers: one pass over the flat parameter buffer -------------------------------------------------------
+_adam = cupy.ElementwiseKernel(
+    "T g, float64 c1, float64 c2, float64 beta1, float64 beta2, float64 eps, float64 lr, float64 wd, bool decoupled",
+    "T p, T m, T v",
+    """
+    T grad = g;
+    if (wd != 0) {
+        if (decoupled) p = p * (T)(1 - lr * wd);         // AdamW: θ ← θ − α λ θ
+        else grad = grad + (T)wd * p;                    // L2: g ← g + λ θ
+    }
+    m = (T)beta1 * m + (T)(1 - beta1) * grad;            // m ← β1 m + (1 − β1) g
+    v = (T)beta2 * v + (T)(1 - beta2) * grad * grad;     // v ← β2 v + (1 − β2) g²
+    p = p - (T)c1 * m / (sqrt(v) * (T)c2 + (T)eps);      // θ ← θ − α m̂ / (√v̂ + ε)
+    """,
+    "minirl_adam")
+
+
+_bias_corrections = cupy.ElementwiseKernel(
+    "float64 t, float64 lr, float64 beta1, float64 beta2", "float64 c1, float64 c2",
+    "c1 = lr / (1 - pow(beta1, t)); c2 = 1 / sqrt(1 - pow(beta2, t))",
+    "minirl_adam_bias_corrections")
+
+
+def bias_corrections(step, lr, beta1, beta2):
+    """c1 = α / (1 − β1ᵗ) and c2 = 1 / √(1 − β2ᵗ): Python floats for a host step; for a device-resident step,
+    0-d device arrays computed by one tiny kernel that a CUDA graph captures along with the update."""
+    if isinstance(step, cupy.ndarray):
+        return _bias_corrections(step, lr, beta1, beta2)
+    return lr / (1 - beta1**step), 1 / (1 - beta2**step) ** 0.5
+
+
+@register("adam", FUSED)
+def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False):
+    c1, c2 = bias_corrections(step, lr, beta1, beta2)
+    _adam(grad, c1, c2, beta1, beta2, eps, lr, weight_decay, bool(decoupled), param, m, v)
+    return param
+
+
+_sgd = cupy.ElementwiseKernel(
+    "T g, float64 lr, float64 momentum, float64 dampening, bool nesterov, float64 wd, bool first",
+    "T p, T buf",
+    """
+    T d = g;
+    if (wd != 0) d = d + (T)wd * p;
+    if (momentum != 0) {
+        buf = first ? d : (T)momentum * buf + (T)(1 - dampening) * d;   // b ← μ b + (1 − τ) g
+        d = nesterov ? d + (T)momentum * buf : buf;
+    }
+    p = p - (T)lr * d;                                                  // θ ← θ − α d
+    """,
+    "minirl_sgd")
+
+
+@register("sgd", FUSED)
+def sgd(param, grad, buf, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, first=False):
+    _sgd(grad, lr, momentum, dampening, bool(nesterov), weight_decay, bool(first), param, buf)
+    return param
+
+
+# -- the softmax family: a max reduction, one Σ exp(x − max) reduction, one output pass ---------------------------
+_sum_exp = cupy.ReductionKernel("T x, T shift", "T s", "exp(x - shift)", "a + b", "s = a", "0", "minirl_sum_exp")
+_sum_product = cupy.ReductionKernel("T g, T y", "T s", "g * y", "a + b", "s = a", "0", "minirl_sum_product")
+_softmax_out = cupy.ElementwiseKernel("T x, T shift, T s", "T y", "y = exp(x - shift) / s", "minirl_softmax_out")
+_log_softmax_out = cupy.ElementwiseKernel("T x, T shift, T s", "T y", "y = x - shift - log(s)",
+                                          "minirl_log_softmax_out")
+_softmax_grad = cupy.ElementwiseKernel("T g, T y, T s", "T dx", "dx = y * (g - s)", "minirl_softmax_grad")
+_log_softmax_grad = cupy.ElementwiseKernel("T g, T y, T s", "T dx", "dx = g - exp(y) * s", "minirl_log_softmax_grad")
+
+
+def _shift_and_sum(x, axis):
+    """m = max x (0 where the max is ±inf, as numpy_ref does) and s = Σ exp(x − m), both with kept axes."""
+    m = x.max(axis=axis, keepdims=True)
+    m = cupy.where(cupy.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    return m, _sum_exp(x, m, axis=axis, keepdims=True)
+
+
+@register("softmax", FUSED)
+def softmax(x, axis=-1):
+    m, s = _shift_and_sum(x, axis)
+    return _softmax_out(x, m, s)
+
+
+@register("log_softmax", FUSED)
+def log_softmax(x, axis=-1):
+    m, s = _shift_and_sum(x, axis)
+    return _log_softmax_out(x, m, s)
+
+
+@register("logsumexp", FUSED)
+def logsumexp(x, axis=-1, keepdims=False):
+    m, s = _shift_and_sum(x, axis)
+    out = cupy.log(s) + m
+    return out if keepdims else cupy.squeeze(out, axis=axis)
+
+
+@register("softmax_backward", FUSED)
+def softmax_backward(g, y, axis=-1):
+    return _softmax_grad(g, y, _sum_product(g, y, axis=axis, keepdims=True))  # y ⊙ (g − Σ g y)
+
+
+@register("log_softmax_backward", FUSED)
+def log_softmax_backward(g, y, axis=-1):
+    return _log_softmax_grad(g, y, g.sum(axis=axis, keepdims=True))  # g − softmax · Σ g
+
+
+_cross_entropy_grad = cupy.ElementwiseKernel(
+    "T x, T shift, T s, raw I targets, int64 classes", "T grad",
+    # i is the flat index of the (N, C) output: row i / C, column i % C
+    "grad = exp(x - shift) / s - (T)((i % classes) == targets[i / classes])",  # softmax − onehot
+    "minirl_cross_entropy_grad")
+_cross_entropy_loss = cupy.ElementwiseKernel(
+    "raw T x, T shift, T s, I target, int64 classes", "T loss",
+    "loss = log(s) + shift - x[i * classes + target]",  # logsumexp(z) − z_t
+    "minirl_cross_entropy_loss")
+
+
+@register("softmax_cross_entropy", FUSED)
+def softmax_cross_entropy(logits, targets):
+    logits = cupy.ascontiguousarray(logits)  # the loss kernel indexes rows directly
+    targets = cupy.ascontiguousarray(targets)
+    m, s = _shift_and_sum(logits, -1)
+    classes = logits.shape[1]
+    loss = _cross_entropy_loss(logits, m[:, 0], s[:, 0], targets, classes)
+    return loss, _cross_entropy_grad(logits, m, s, targets, classes)
