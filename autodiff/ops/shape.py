@@ -45,7 +45,8 @@ def array_index_add(g, index, shape, basic):
 def _full_index(indices, axis, shape):
     """Index tuple addressing, for each position of `shape`, the element `indices` picks along `axis`."""
     xp = _xp(indices)
-    grid = list(xp.indices(shape, sparse=True))
+    # an open grid: axis i's coordinates as an array of shape (1, ..., n_i, ..., 1) (CuPy has no sparse indices)
+    grid = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (len(shape) - i - 1)) for i, n in enumerate(shape)]
     grid[axis] = xp.broadcast_to(indices, shape)
     return tuple(grid)
 

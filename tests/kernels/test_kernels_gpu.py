@@ -234,7 +234,7 @@ def test_cupy_implementation_is_chosen_by_use_and_dispatched_for_cupy_arrays(op,
 
     with kernels.use(**{op: impl}):
         assert kernels.active(op, "cupy") == impl
-        assert kernels.active(op, "numpy") == "numpy_ref"
+        assert kernels.active(op, "numpy") == ("numpy_fast" if "numpy_fast" in kernels.available(op) else "numpy_ref")
         assert registry.backend_of(cupy.zeros(1)) == "cupy"
         label, build = _cases(op)[0]
         args, kwargs = build(cupy)
