@@ -8,7 +8,7 @@ dropped as soon as they are used; leaves accumulate into `.grad`.
 
 from __future__ import annotations
 
-import heapq
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 
@@ -16,13 +16,16 @@ from autodiff.function import GraphFreedError, _check_finite
 from autodiff.grad_mode import state
 from autodiff.tensor import Tensor, wrap_array
 
+_make = Tensor._make
+
 
 def _seed(t: Tensor, g, create_graph: bool):
     if g is None:
         if t.data.size != 1:
             raise RuntimeError(f"backward: the gradient can be implied only for one-element outputs, got shape "
                                f"{t.shape}; pass grad= (∂L/∂output) of that shape")
-        g = np.ones_like(t.data)  # not t.data * 0 + 1: an inf or NaN output still gets the seed 1
+        g = np.empty_like(t.data)  # (CuPy's for a CuPy array)
+        g.fill(1)  # not t.data * 0 + 1: an inf or NaN output still gets the seed 1
     else:
         g = g.data if isinstance(g, Tensor) else wrap_array(g)
         if g.shape != t.shape:
@@ -60,7 +63,7 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
         retain_graph = create_graph
     targets = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     captured = [None] * len(inputs) if inputs is not None else None
-    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
+    leaf_grads: dict[int, tuple] = {}  # id(leaf) -> (leaf, summed gradient)
     grads = {}  # node -> summed gradient of its output
     for t, g in zip(outputs, grad_outputs):
         if not t._requires_grad:
@@ -76,19 +79,21 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
     # every node is created after the nodes it consumes, so taking nodes in decreasing creation order visits
     # each one after all of its consumers: its gradient is complete when it is popped
     heap = [(-node.seq, node) for node in grads]
-    heapq.heapify(heap)
+    heapify(heap)
     queued = set(grads)
     anomaly = state.anomaly
     saved = state.grad_enabled, state.recording_backward
     state.grad_enabled = state.recording_backward = create_graph  # record the backward pass only if asked
     try:
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = heappop(heap)[1]
             if node.freed:
                 _freed(node)
+            inputs_of_node = node.inputs
             g = grads.pop(node, None)
-            results = None
-            if g is not None:
+            if g is None:  # no gradient reached this node: visit it anyway, so that its inputs are freed too
+                results = (None,) * len(inputs_of_node)
+            else:
                 if node.hooks:
                     g = _run_hooks(node.hooks, g, create_graph)
                 if target_nodes and node in target_nodes:
@@ -96,10 +101,10 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
                 results = node.backward(g)
                 if type(results) is not tuple:
                     results = (results,)
-                if len(results) != len(node.inputs):
+                if len(results) != len(inputs_of_node):
                     raise RuntimeError(f"{node.name}: backward returned {len(results)} gradients for "
-                                       f"{len(node.inputs)} inputs")
-            for x, need, gx in zip(node.inputs, node.needs, results or (None,) * len(node.inputs)):
+                                       f"{len(inputs_of_node)} inputs")
+            for x, need, gx in zip(inputs_of_node, node.needs, results):
                 if not need:
                     continue
                 parent = x._node
@@ -109,14 +114,18 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
                         _wrong_gradient(node, gx, data)
                     if anomaly:
                         _check_finite(type(node), "backward", gx, [g])
-                    if parent is None:
-                        _deliver(x, gx, targets, captured, leaf_grads)
+                    if parent is None:  # a leaf: its gradient is summed here, stored once at the end
+                        if targets is None:
+                            entry = leaf_grads.get(id(x))
+                            leaf_grads[id(x)] = (x, gx) if entry is None else (x, entry[1] + gx)
+                        else:
+                            _deliver(x, gx, targets, captured, leaf_grads)
                         continue
                     old = grads.get(parent)
                     grads[parent] = gx if old is None else old + gx
                 if parent is not None and parent not in queued:
                     queued.add(parent)
-                    heapq.heappush(heap, (-parent.seq, parent))
+                    heappush(heap, (-parent.seq, parent))
             if not retain_graph:
                 node.release()
         if targets is None:
@@ -141,10 +150,7 @@ def _wrong_gradient(node, gx, data):
 def _deliver(leaf, g, targets, captured, leaf_grads):
     if targets is None:
         entry = leaf_grads.get(id(leaf))
-        if entry is None:
-            leaf_grads[id(leaf)] = [leaf, g]
-        else:
-            entry[1] = entry[1] + g
+        leaf_grads[id(leaf)] = (leaf, g) if entry is None else (leaf, entry[1] + g)
     elif id(leaf) in targets:
         i = targets[id(leaf)]
         captured[i] = g if captured[i] is None else captured[i] + g
@@ -164,7 +170,7 @@ def _store_leaf_grads(entries, create_graph):
             g = g.copy()
         g = wrap_array(g)  # NumPy turns 0-d results into scalars: a gradient is always an array
         shared.add(id(g))
-        leaf.grad = Tensor._make(g, None)
+        leaf.grad = _make(g, None)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -92,21 +92,21 @@ class Function:
     @property
     def args(self):
         """The inputs: arrays when differentiating once, Tensors when recording the backward pass."""
-        if self.graph:
+        if state.recording_backward:
             return self.inputs
         return tuple([x.data if isinstance(x, Tensor) else x for x in self.inputs])
 
     @property
     def result(self):
         """The output, as an array or (when recording) as a Tensor made by this very node."""
-        if self.graph:
+        if state.recording_backward:
             return _make(self.out, self)
         return self.out
 
     @property
     def ops(self):
         """Array functions for backward rules: NumPy/CuPy, or autodiff's own when recording."""
-        if self.graph:
+        if state.recording_backward:
             return _namespaces["tensor"]
         return array_ops(self.out)
 

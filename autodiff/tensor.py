@@ -145,9 +145,7 @@ class Tensor:
     # -- gradients ----------------------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=None, create_graph=False) -> None:
         """Accumulate ∂self/∂leaf into the `.grad` of every leaf that requires it."""
-        from autodiff.engine import backward
-
-        backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
+        _engine.backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` with the gradient of this tensor during backward; a Tensor it returns
@@ -472,7 +470,8 @@ def take_along_axis(x, indices, axis):
 
 _function.Tensor, _function._make, _function.wrap_array = Tensor, Tensor._make, wrap_array
 
-# the ops import this module, so they are imported last
+# the ops and the engine import this module, so they are imported last
+from autodiff import engine as _engine  # noqa: E402
 from autodiff.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub, matmul  # noqa: E402
 from autodiff.ops.elementwise import Abs, Clip, Exp, Log, Relu, Sigmoid, Softplus, Sqrt, Tanh  # noqa: E402
 from autodiff.ops.reduction import Extremum, LogSoftmax, LogSumExp, Softmax, Sum  # noqa: E402

@@ -127,9 +127,9 @@ class Linear(Function):
 
     def backward(self, g):
         x, weight, _ = self.args
-        ops = self.ops
-        gx = ops.matmul(g, weight) if self.needs[0] else None  # ∂L/∂x = g W
-        gw = ops.matmul(ops.mT(g), x) if self.needs[1] else None  # ∂L/∂W = gᵀ x
+        matmul = self.ops.matmul  # kernels.matmul on arrays (so a chosen kernel runs backward too)
+        gx = matmul(g, weight) if self.needs[0] else None  # ∂L/∂x = g W
+        gw = matmul(g.T, x) if self.needs[1] else None  # ∂L/∂W = gᵀ x
         gb = g.sum(axis=0) if self.needs[2] else None  # ∂L/∂b = Σ_n g_n
         return gx, gw, gb
 
@@ -137,8 +137,9 @@ class Linear(Function):
 def linear(x, weight, bias=None):
     """x Wᵀ + b: one node for 2-D x, the composition for other ranks."""
     # the one node's backward neither broadcasts a bias of shape (1,) nor casts between dtypes
-    if x.ndim == 2 and weight.ndim == 2 and x.dtype == weight.dtype and (
-            bias is None or (bias.shape == weight.shape[:1] and bias.dtype == x.dtype)):
+    xa, wa = x.data, weight.data
+    if xa.ndim == 2 and wa.ndim == 2 and xa.dtype == wa.dtype and (
+            bias is None or (bias.data.shape == wa.shape[:1] and bias.data.dtype == xa.dtype)):
         return Linear.apply(x, weight, bias)
     out = matmul(x, weight.T)
     return out if bias is None else out + bias

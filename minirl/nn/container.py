@@ -44,7 +44,7 @@ class Sequential(Module):
         self.add_module(self._index(index), module)
 
     def __delitem__(self, index: int) -> None:
-        del self._modules[self._index(index)]
+        delattr(self, self._index(index))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -81,8 +81,7 @@ class ModuleList(Module):
     def __delitem__(self, index: int) -> None:
         modules = list(self._modules.values())
         del modules[int(self._index(index))]
-        self._modules.clear()
-        self.extend(modules)  # renumber "0", "1", ... as PyTorch does
+        self._renumber(modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -105,5 +104,10 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self._modules.clear()
+        self._renumber(modules)
+
+    def _renumber(self, modules) -> None:
+        """Hold `modules` under the names "0", "1", ... (as PyTorch does after a deletion or an insertion)."""
+        for name in list(self._modules):
+            delattr(self, name)
         self.extend(modules)

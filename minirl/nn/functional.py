@@ -56,12 +56,13 @@ def linear(input, weight, bias=None) -> Tensor:
     another float dtype is an error, as in PyTorch, because silently upcasting would change the parameters'
     gradient dtype."""
     x = _tensor(input, like=weight)
-    if x.dtype != weight.dtype:
-        raise TypeError(f"linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}; "
+    xa, wa = x.data, weight.data
+    if xa.dtype != wa.dtype:
+        raise TypeError(f"linear: input dtype {xa.dtype} differs from weight dtype {wa.dtype}; "
                         f"cast one of them (x.astype(...) or module.double()/float())")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} cannot be multiplied by weight of shape "
-                         f"{weight.shape} (expected input (..., {weight.shape[1]}))")
+    if xa.ndim == 0 or xa.shape[-1] != wa.shape[1]:
+        raise ValueError(f"linear: input of shape {xa.shape} cannot be multiplied by weight of shape "
+                         f"{wa.shape} (expected input (..., {wa.shape[1]}))")
     return ad.linear(x, weight, bias)
 
 

@@ -43,9 +43,32 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 
 
 # -- regression losses ----------------------------------------------------------------------------------
+class SquaredError(Function):
+    """scale · Σ (x − y)² as one node (scale = 1/n for the mean): the value loss of nearly every RL network.
+    The composition (x − y, a product, a sum) is three nodes whose backward rules broadcast and multiply
+    the gradient back; this one's rule is the derivative itself, ∂/∂x = 2·scale·(x − y) = −∂/∂y."""
+
+    def forward(self, x, y, scale):
+        self.scale = scale
+        self.diff = x - y  # kept for the backward rule
+        return (self.diff * self.diff).sum() * scale
+
+    def backward(self, g):
+        if self.graph:  # create_graph: the same rule, composed of differentiable ops
+            x, y = self.args
+            d = x - y
+        else:
+            d = self.diff
+        gx = g * (2 * self.scale) * d
+        return gx if self.needs[0] else None, -gx if self.needs[1] else None
+
+
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """(x − y)² (book eq. 1.19, MSE; the L2 loss of eq. 1.18 with p = 2). Smooth, gradient 2(x − y)."""
     x, y = _pair(input, target, "mse_loss")
+    if reduction in ("mean", "sum") and x.dtype == y.dtype:
+        scale = 1.0 if reduction == "sum" else (1.0 / x.size if x.size else float("nan"))
+        return SquaredError.apply(x, y, scale=scale)
     d = x - y
     return _reduce(d * d, reduction, "mse_loss")
 

@@ -59,7 +59,12 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 class Module:
     """Base class of every layer and network. Subclasses call ``super().__init__()`` first, assign their
-    Parameters, sub-Modules and buffers as attributes, and define ``forward``."""
+    Parameters, sub-Modules and buffers as attributes, and define ``forward``.
+
+    The registries (`_parameters`, `_buffers`, `_modules`) say what the module holds, in order; each entry is
+    also mirrored in the instance dictionary, so that ``self.weight`` inside `forward` is a plain attribute
+    read (through `__getattr__` it costs as much as a small op). Change them with attribute assignment,
+    `register_*`, `add_module` or `del`, which keep both in step."""
 
     training: bool
 
@@ -91,27 +96,28 @@ class Module:
             params, buffers, modules = self._registries()
             if isinstance(value, Parameter):
                 self._forget(name)
-                params[name] = value
+                registry = params
             elif isinstance(value, Module):
                 self._forget(name)
-                modules[name] = value
+                registry = modules
             elif name in params:
                 if value is not None:
                     raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} of "
                                     f"{type(self).__name__} (expected a Parameter or None)")
-                params[name] = None
+                registry = params
             elif name in modules:
                 if value is not None:
                     raise TypeError(f"cannot assign {type(value).__name__} to sub-module {name!r} of "
                                     f"{type(self).__name__} (expected a Module or None)")
-                modules[name] = None
+                registry = modules
             else:  # a buffer keeps its registration when replaced: BatchNorm assigns new running stats
-                buffers[name] = _as_buffer(value, name)
+                registry, value = buffers, _as_buffer(value, name)
+            registry[name] = self.__dict__[name] = value
             return
         object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
-        # only called when normal lookup fails: look in the registries
+        # only called when normal lookup fails (an entry put into a registry directly): look in the registries
         d = self.__dict__
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
@@ -122,6 +128,7 @@ class Module:
         for registry in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(registry, ()):
                 del self.__dict__[registry][name]
+                self.__dict__.pop(name, None)
                 self._non_persistent.discard(name)
                 return
         object.__delattr__(self, name)
@@ -138,7 +145,7 @@ class Module:
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
         self._registries()
         self._forget(name)
-        self._parameters[name] = param
+        self._parameters[name] = self.__dict__[name] = param
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """A state tensor that is not trained (BatchNorm's running mean): saved in `state_dict()` when
@@ -147,7 +154,7 @@ class Module:
             raise KeyError(f"register_buffer: invalid buffer name {name!r}")
         self._registries()
         self._forget(name)
-        self._buffers[name] = _as_buffer(tensor, name)
+        self._buffers[name] = self.__dict__[name] = _as_buffer(tensor, name)
         if not persistent:
             self._non_persistent.add(name)
 
@@ -156,7 +163,7 @@ class Module:
             raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
         self._registries()
         self._forget(name)
-        self._modules[name] = module
+        self._modules[name] = self.__dict__[name] = module
 
     # -- walking the tree --------------------------------------------------------------------------------
     def named_modules(self, prefix: str = "", memo=None, remove_duplicate: bool = True):

@@ -204,15 +204,14 @@ class Optimizer:
         flat = self._flats[index] = self._flats[index].synced()
         if grads is None:
             grads = [None if p.grad is None else p.grad.data for p in flat.params]
-        names = self._state_names(group)
-        arrays = [flat.state_array(name, self._state_fill(name, group)) for name in names]
+        state = {name: flat.state_array(name, self._state_fill(name, group)) for name in self._state_names(group)}
         maximize = group.get("maximize", False)
         if flat.uniform and all(g is not None for g in grads):
-            flat.xp.concatenate([g.reshape(-1) for g in grads], out=flat.grad)
+            flat.xp.concatenate(grads, axis=None, out=flat.grad)  # axis=None: flattened, one after the other
             if maximize:  # gradient ascent: follow +∂J/∂θ
                 flat.xp.negative(flat.grad, out=flat.grad)
             flat.steps += 1
-            self._update(flat.data, flat.grad, dict(zip(names, arrays)), int(flat.steps[0]), group)
+            self._update(flat.data, flat.grad, state, int(flat.steps[0]), group)
             return
         for i, g in enumerate(grads):
             if g is None:
@@ -220,7 +219,8 @@ class Optimizer:
             sl = flat.slices[i]
             g = -g.reshape(-1) if maximize else g.reshape(-1).copy()
             flat.steps[i] += 1
-            self._update(flat.data[sl], g, {n: a[sl] for n, a in zip(names, arrays)}, int(flat.steps[i]), group)
+            self._update(flat.data[sl], g, {name: array[sl] for name, array in state.items()}, int(flat.steps[i]),
+                         group)
         flat.uniform = bool(flat.steps.min() == flat.steps.max())
 
     # -- saving and resuming ----------------------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_kl_gradient_flows_into_the_target_too():
     assert ad.gradcheck(lambda t: F.kl_div(log_q, t, reduction="sum"), p)
 
 
-@pytest.mark.parametrize("name", ["ce_fused", "bce_logits", "huber", "kl"])
+@pytest.mark.parametrize("name", ["ce_fused", "bce_logits", "huber", "kl", "mse"])
 def test_gradgradcheck(name):
     assert ad.gradgradcheck(_gradcheck_cases()[name][0], rand64((3, 4), seed=4))
 
@@ -190,6 +190,18 @@ def test_fused_cross_entropy_gradient_is_softmax_minus_onehot():
     F.cross_entropy(logits, labels, reduction="sum").backward()
     expected = F.softmax(logits, dim=1).numpy() - np.eye(3)[labels]
     np.testing.assert_allclose(logits.grad.numpy(), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_fused_mse_is_one_node_with_gradients_to_both_sides(reduction):
+    x, y = rand64((4, 3), seed=6), rand64((4, 3), seed=7)
+    loss = F.mse_loss(x, y, reduction=reduction)
+    assert loss.grad_fn.name == "squarederror"
+    loss.backward()
+    n = 1 if reduction == "sum" else 12
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (x.numpy() - y.numpy()) / n, atol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), -x.grad.numpy(), atol=1e-12)
+    assert ad.gradgradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction), [x, y])
 
 
 # -- reductions, shapes, modules ----------------------------------------------------------------------

@@ -251,3 +251,19 @@ def test_mlp_state_dict_round_trip_any_widths(widths, bias):
     x = np.random.default_rng(2).standard_normal((3, widths[0])).astype(np.float32)
     np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
 
+
+
+def test_registered_entries_are_plain_attributes_kept_in_step_with_the_registries():
+    # forward reads self.weight on every call: a plain attribute read, mirrored from the registries
+    layer = nn.Linear(3, 2)
+    assert layer.__dict__["weight"] is layer._parameters["weight"] is layer.weight
+    new = nn.Parameter(np.zeros((2, 3), dtype=np.float32))
+    layer.weight = new
+    assert layer.weight is new and layer._parameters["weight"] is new
+    del layer.bias
+    assert "bias" not in layer._parameters and not hasattr(layer, "bias")
+    layer.register_parameter("bias", None)
+    assert layer.bias is None
+    seq = nn.Sequential(nn.Tanh(), nn.ReLU())
+    del seq[0]
+    assert list(seq._modules) == ["1"] and not hasattr(seq, "0")
