@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from minirl.nn.activation import ReLU, Sigmoid, Tanh
+from minirl.nn.linear import Linear
 from minirl.nn.module import Module
+
+# activations that a Sequential runs inside the node of the Linear layer before them (autodiff's LinearTanh, ...)
+FUSED_ACTIVATIONS = {Tanh: "tanh", ReLU: "relu", Sigmoid: "sigmoid"}
 
 
 class Sequential(Module):
     """Layers applied one after the other (book §1.3: a deep network is a composition of layers).
-    Children are named "0", "1", ... so `state_dict()` keys are PyTorch's ("0.weight", "2.bias")."""
+    Children are named "0", "1", ... so `state_dict()` keys are PyTorch's ("0.weight", "2.bias").
+
+    A `Linear` followed by `Tanh`, `ReLU` or `Sigmoid` runs as one graph node, f(x Wᵀ + b) (book eq. 1.3),
+    with the same values and gradients as the two modules one after the other: on the small networks of RL
+    each node's bookkeeping costs about as much as its arithmetic. A Linear whose `forward` is being
+    watched (K-FAC hooks the pre-activation output) runs on its own."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -25,9 +35,34 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
+        for module, activation, name in self._steps():
+            if name is None:
+                x = module(x)
+            elif "forward" in module.__dict__:  # a watched Linear: its own output first, then the activation
+                x = activation(module(x))
+            else:
+                x = module(x, activation=name)
         return x
+
+    def _steps(self):
+        """The children as (module, the activation fused into it or None, its name or None), computed once
+        for the children as they are now: the cache is keyed by the children themselves."""
+        children = tuple(self._modules.values())
+        cached = self.__dict__.get("_steps_cache")
+        if cached is not None and cached[0] == children:  # tuples of modules compare by identity
+            return cached[1]
+        steps, i = [], 0
+        while i < len(children):
+            module = children[i]
+            after = children[i + 1] if i + 1 < len(children) else None
+            if type(module) is Linear and type(after) in FUSED_ACTIVATIONS:
+                steps.append((module, after, FUSED_ACTIVATIONS[type(after)]))
+                i += 2
+            else:
+                steps.append((module, None, None))
+                i += 1
+        object.__setattr__(self, "_steps_cache", (children, steps))
+        return steps
 
     def _index(self, index: int) -> str:
         n = len(self._modules)

@@ -48,13 +48,14 @@ def _host(values) -> np.ndarray:
 
 
 # -- dense layer ----------------------------------------------------------------------------------------
-def linear(input, weight, bias=None) -> Tensor:
+def linear(input, weight, bias=None, activation: str | None = None) -> Tensor:
     """y = x Wᵀ + b (book eqs. 1.4–1.6, z = Wx + b written for a batch of row vectors x).
 
     `input` is (..., in_features), `weight` (out_features, in_features), `bias` (out_features,). NumPy
     input is cast to the weight's dtype (observations from an environment are often float64); a Tensor of
     another float dtype is an error, as in PyTorch, because silently upcasting would change the parameters'
-    gradient dtype."""
+    gradient dtype. `activation` ("tanh", "relu" or "sigmoid"; not in PyTorch) applies that function in the
+    same graph node, y = f(x Wᵀ + b): what `Sequential` does for a Linear followed by one of them."""
     x = _tensor(input, like=weight)
     xa, wa = x.data, weight.data
     if xa.dtype != wa.dtype:
@@ -63,7 +64,7 @@ def linear(input, weight, bias=None) -> Tensor:
     if xa.ndim == 0 or xa.shape[-1] != wa.shape[1]:
         raise ValueError(f"linear: input of shape {xa.shape} cannot be multiplied by weight of shape "
                          f"{wa.shape} (expected input (..., {wa.shape[1]}))")
-    return ad.linear(x, weight, bias)
+    return ad.linear(x, weight, bias, activation)
 
 
 # -- activations (book §1.4) ----------------------------------------------------------------------------

@@ -168,6 +168,42 @@ def test_sequential_indexing_and_names():
     assert len(model) == 4 and [n for n, _ in model.named_children()][-1] == "3"
 
 
+@pytest.mark.parametrize("activation", [nn.Tanh, nn.ReLU, nn.Sigmoid])
+def test_sequential_runs_a_linear_and_its_activation_as_one_node(activation):
+    rng = np.random.default_rng(0)
+    layers = [nn.Linear(3, 5, rng=rng, dtype=np.float64), activation(), nn.Linear(5, 2, rng=rng, dtype=np.float64)]
+    model = Sequential(*layers)
+    x = rng.standard_normal((4, 3))
+    out = model(x)
+    first = out.grad_fn.inputs[0]  # the last Linear's input: the fused first layer's output
+    assert type(first.grad_fn).__name__ == "Linear" + activation.__name__
+    (out * out).sum().backward()
+    fused = [p.grad.numpy() for p in model.parameters()]
+    model.zero_grad()
+    step_by_step = layers[2](layers[1](layers[0](x)))  # each module on its own: two nodes for the first layer
+    assert type(step_by_step.grad_fn.inputs[0].grad_fn).__name__.lower() == activation.__name__.lower()
+    np.testing.assert_allclose(out.numpy(), step_by_step.numpy(), rtol=1e-12)
+    (step_by_step * step_by_step).sum().backward()
+    for a, b in zip(fused, (p.grad.numpy() for p in model.parameters())):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_sequential_fusion_follows_changes_and_spares_watched_layers():
+    lin, act = nn.Linear(2, 2), nn.Tanh()
+    model = Sequential(lin, act)
+    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "LinearTanh"
+    model[1] = nn.Identity()  # a change of children is seen at the next call
+    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "Linear"
+    model[1] = act
+    seen = []
+    # a forward set on the instance (as K-FAC watches a layer) must see the pre-activation output
+    lin.forward = lambda x, *args, **kwargs: seen.append(kwargs) or type(lin).forward(lin, x)
+    out = model(np.ones((1, 2), np.float32))
+    assert seen == [{}] and type(out.grad_fn).__name__ == "Tanh"
+    del lin.forward
+    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "LinearTanh"
+
+
 def test_modulelist_registers_and_renumbers():
     ml = ModuleList([nn.Linear(1, 1) for _ in range(3)])
     ml.insert(0, nn.Linear(1, 2))
