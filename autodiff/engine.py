@@ -40,9 +40,7 @@ def _freed(node):
         f"were freed by the first backward; pass retain_graph=True to the first call")
 
 
-def _accumulate(table, key, g):
-    old = table.get(key)
-    table[key] = g if old is None else old + g
+_UNSEEN = object()  # marks a node the walk has not reached yet
 
 
 def _run_hooks(hooks, g, create_graph):
@@ -63,8 +61,10 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
         retain_graph = create_graph
     targets = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     captured = [None] * len(inputs) if inputs is not None else None
-    leaf_grads: dict[int, tuple] = {}  # id(leaf) -> (leaf, summed gradient)
-    grads = {}  # node -> summed gradient of its output
+    leaf_grads = {}  # leaf -> its summed gradient (stored into .grad once, at the end)
+    # node -> the summed gradient of its output so far (None: reached, but no gradient arrived yet). A node
+    # enters this table, and the heap, when the walk first reaches it
+    grads = {}
     for t, g in zip(outputs, grad_outputs):
         if not t._requires_grad:
             raise RuntimeError(f"backward: the output (shape {t.shape}) does not require grad; "
@@ -73,14 +73,14 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
         if t._node is None:
             _deliver(t, g, targets, captured, leaf_grads)
         else:
-            _accumulate(grads, t._node, g)
+            old = grads.get(t._node)
+            grads[t._node] = g if old is None else old + g
     # target tensors that are not leaves receive the total gradient of the node that made them
     target_nodes = {t._node: t for t in inputs if t._node is not None} if inputs is not None else None
     # every node is created after the nodes it consumes, so taking nodes in decreasing creation order visits
     # each one after all of its consumers: its gradient is complete when it is popped
     heap = [(-node.seq, node) for node in grads]
     heapify(heap)
-    queued = set(grads)
     anomaly = state.anomaly
     saved = state.grad_enabled, state.recording_backward
     state.grad_enabled = state.recording_backward = create_graph  # record the backward pass only if asked
@@ -89,10 +89,10 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
             node = heappop(heap)[1]
             if node.freed:
                 _freed(node)
-            inputs_of_node = node.inputs
-            g = grads.pop(node, None)
+            node_inputs = node.inputs
+            g = grads.pop(node)
             if g is None:  # no gradient reached this node: visit it anyway, so that its inputs are freed too
-                results = (None,) * len(inputs_of_node)
+                results = (None,) * len(node_inputs)
             else:
                 if node.hooks:
                     g = _run_hooks(node.hooks, g, create_graph)
@@ -101,35 +101,38 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
                 results = node.backward(g)
                 if type(results) is not tuple:
                     results = (results,)
-                if len(results) != len(inputs_of_node):
+                if len(results) != len(node_inputs):
                     raise RuntimeError(f"{node.name}: backward returned {len(results)} gradients for "
-                                       f"{len(inputs_of_node)} inputs")
-            for x, need, gx in zip(inputs_of_node, node.needs, results):
+                                       f"{len(node_inputs)} inputs")
+            for x, need, gx in zip(node_inputs, node.needs, results):
                 if not need:
                     continue
                 parent = x._node
                 if gx is not None:
                     data = x.data
-                    if gx.shape != data.shape or gx.dtype != data.dtype:
+                    if gx.shape != data.shape or (gx.dtype is not data.dtype and gx.dtype != data.dtype):
                         _wrong_gradient(node, gx, data)
                     if anomaly:
                         _check_finite(type(node), "backward", gx, [g])
                     if parent is None:  # a leaf: its gradient is summed here, stored once at the end
                         if targets is None:
-                            entry = leaf_grads.get(id(x))
-                            leaf_grads[id(x)] = (x, gx) if entry is None else (x, entry[1] + gx)
+                            old = leaf_grads.get(x)
+                            leaf_grads[x] = gx if old is None else old + gx
                         else:
                             _deliver(x, gx, targets, captured, leaf_grads)
                         continue
-                    old = grads.get(parent)
-                    grads[parent] = gx if old is None else old + gx
-                if parent is not None and parent not in queued:
-                    queued.add(parent)
+                elif parent is None:
+                    continue
+                old = grads.get(parent, _UNSEEN)
+                if old is _UNSEEN:  # first reached: queue it
+                    grads[parent] = gx
                     heappush(heap, (-parent.seq, parent))
+                elif gx is not None:
+                    grads[parent] = gx if old is None else old + gx
             if not retain_graph:
                 node.release()
         if targets is None:
-            _store_leaf_grads(leaf_grads.values(), create_graph)
+            _store_leaf_grads(leaf_grads, create_graph)
             return None
     finally:
         state.grad_enabled, state.recording_backward = saved
@@ -149,16 +152,16 @@ def _wrong_gradient(node, gx, data):
 
 def _deliver(leaf, g, targets, captured, leaf_grads):
     if targets is None:
-        entry = leaf_grads.get(id(leaf))
-        leaf_grads[id(leaf)] = (leaf, g) if entry is None else (leaf, entry[1] + g)
+        old = leaf_grads.get(leaf)
+        leaf_grads[leaf] = g if old is None else old + g
     elif id(leaf) in targets:
         i = targets[id(leaf)]
         captured[i] = g if captured[i] is None else captured[i] + g
 
 
-def _store_leaf_grads(entries, create_graph):
+def _store_leaf_grads(leaf_grads, create_graph):
     shared = set()  # one array may reach several leaves (a + b hands g to both): give each its own
-    for leaf, g in entries:
+    for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)
         if create_graph:
@@ -168,7 +171,8 @@ def _store_leaf_grads(entries, create_graph):
             g = leaf.grad.data + g
         elif g.base is not None or id(g) in shared or not getattr(g.flags, "writeable", True):  # CuPy: no flag
             g = g.copy()
-        g = wrap_array(g)  # NumPy turns 0-d results into scalars: a gradient is always an array
+        if type(g) is not np.ndarray:
+            g = wrap_array(g)  # NumPy turns 0-d results into scalars: a gradient is always an array
         shared.add(id(g))
         leaf.grad = _make(g, None)
 

@@ -40,7 +40,7 @@ class Function:
     # backward rule never has to undo broadcasting (book ch. 1.6.1: the chain rule, one node at a time)
     broadcasts = False
 
-    __slots__ = ("inputs", "out", "needs", "seq", "__dict__")
+    __slots__ = ("inputs", "arrays", "out", "needs", "seq", "__dict__")
     freed: bool = False
     hooks: list | None = None
 
@@ -70,8 +70,11 @@ class Function:
         if not (record and state.grad_enabled):
             return _make(out, None)
         if cls.broadcasts:
-            inputs = _route_broadcasts(inputs, needs, out)
+            routed = _route_broadcasts(inputs, needs, out)
+            if routed is not inputs:  # the rule sees the broadcast inputs
+                inputs, arrays = routed, [x.data if isinstance(x, Tensor) else x for x in routed]
         node.inputs = inputs
+        node.arrays = arrays
         node.out = out
         node.needs = tuple(needs)
         node.seq = next(_creation_order)  # consumers are made after their inputs: a topological order
@@ -91,10 +94,9 @@ class Function:
 
     @property
     def args(self):
-        """The inputs: arrays when differentiating once, Tensors when recording the backward pass."""
-        if state.recording_backward:
-            return self.inputs
-        return tuple([x.data if isinstance(x, Tensor) else x for x in self.inputs])
+        """The inputs: arrays (as the forward pass saw them) when differentiating once, Tensors when
+        recording the backward pass."""
+        return self.inputs if state.recording_backward else self.arrays
 
     @property
     def result(self):
@@ -108,7 +110,7 @@ class Function:
         """Array functions for backward rules: NumPy/CuPy, or autodiff's own when recording."""
         if state.recording_backward:
             return _namespaces["tensor"]
-        return array_ops(self.out)
+        return _namespaces["numpy"] if type(self.out) is _ndarray else array_ops(self.out)
 
     @property
     def name(self) -> str:
@@ -117,7 +119,7 @@ class Function:
     def release(self) -> None:
         """Free what the backward pass needed (inputs, output, saved arrays): the graph is spent."""
         self.__dict__.clear()
-        self.inputs = self.out = None
+        self.inputs = self.arrays = self.out = None
         self.freed = True
 
     def __repr__(self) -> str:

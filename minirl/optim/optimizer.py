@@ -78,6 +78,11 @@ class FlatParams:
     def synced(self) -> "FlatParams":
         """Re-attach parameters whose `.data` was rebound since the last step (returns a rebuilt buffer
         when one moved to another device or dtype, with the state moved alongside)."""
+        for p, view in zip(self.params, self.views):
+            if p.data is not view:
+                break
+        else:  # the common case: every parameter still reads its view
+            return self
         for i, p in enumerate(self.params):
             if p.data is self.views[i]:
                 continue
@@ -204,9 +209,12 @@ class Optimizer:
         flat = self._flats[index] = self._flats[index].synced()
         if grads is None:
             grads = [None if p.grad is None else p.grad.data for p in flat.params]
-        state = {name: flat.state_array(name, self._state_fill(name, group)) for name in self._state_names(group)}
+        state = flat.state
+        for name in self._state_names(group):
+            if name not in state:
+                flat.state_array(name, self._state_fill(name, group))
         maximize = group.get("maximize", False)
-        if flat.uniform and all(g is not None for g in grads):
+        if flat.uniform and not any([g is None for g in grads]):
             flat.xp.concatenate(grads, axis=None, out=flat.grad)  # axis=None: flattened, one after the other
             if maximize:  # gradient ascent: follow +∂J/∂θ
                 flat.xp.negative(flat.grad, out=flat.grad)

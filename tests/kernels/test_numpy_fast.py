@@ -1,4 +1,4 @@
-"""`numpy_fast` Adam equals `numpy_ref`'s over many steps, and is what the CPU uses by default."""
+"""`numpy_fast` equals `numpy_ref` (Adam over many steps; matmul, tanh and its derivative) and is what the CPU uses by default."""
 
 import numpy as np
 import pytest
@@ -10,6 +10,7 @@ import kernels
 
 def test_fast_updates_are_the_cpu_defaults():
     assert kernels.active("adam") == "numpy_fast" and kernels.active("sgd") == "numpy_ref"
+    assert kernels.active("matmul") == kernels.active("tanh") == kernels.active("tanh_backward") == "numpy_fast"
     assert set(kernels.available("adam")) >= {"numpy_ref", "numpy_fast"}
 
 
@@ -29,3 +30,17 @@ def test_adam_fast_equals_reference(dtype, weight_decay, decoupled, seed):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(states["numpy_ref"], states["numpy_fast"]):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op, shapes", [("matmul", [(3, 4), (4, 2)]), ("matmul", [(2, 3, 4), (4, 5)]),
+                                        ("tanh", [(3, 4)]), ("tanh", [()]), ("tanh_backward", [(3, 4), (3, 4)]),
+                                        ("tanh_backward", [(), ()])])
+def test_fast_elementary_kernels_equal_the_reference(op, shapes, dtype):
+    rng = np.random.default_rng(0)
+    inputs = [rng.uniform(-1, 1, shape).astype(dtype) for shape in shapes]
+    inputs[0] = inputs[0].T.copy().T if inputs[0].ndim == 2 else inputs[0]  # an F-ordered operand too
+    fast, ref = kernels.get(op, "numpy_fast")(*inputs), kernels.get(op, "numpy_ref")(*inputs)
+    assert np.asarray(fast).dtype == np.asarray(ref).dtype == dtype
+    np.testing.assert_allclose(fast, ref, rtol=1e-6 if dtype == np.float32 else 1e-15)
+    assert kernels.active(op) == "numpy_fast"

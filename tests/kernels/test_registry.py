@@ -70,23 +70,23 @@ def test_unknown_op_lists_the_ops():
 
 
 def test_unknown_implementation_lists_what_exists(loop_matmul):
-    with pytest.raises(KeyError, match=r"kernels: op 'matmul' has no implementation 'numpy_fast'; "
-                                       r"available: numpy_loop, numpy_ref"):
-        kernels.get("matmul", "numpy_fast")
-    with pytest.raises(KeyError, match=r"kernels.use: op 'matmul' has no implementation 'numpy_fast'; "
-                                       r"available: numpy_loop, numpy_ref"):
-        kernels.use(matmul="numpy_fast")
+    with pytest.raises(KeyError, match=r"kernels: op 'matmul' has no implementation 'numpy_blocked'; "
+                                       r"available: numpy_fast, numpy_loop, numpy_ref"):
+        kernels.get("matmul", "numpy_blocked")
+    with pytest.raises(KeyError, match=r"kernels.use: op 'matmul' has no implementation 'numpy_blocked'; "
+                                       r"available: numpy_fast, numpy_loop, numpy_ref"):
+        kernels.use(matmul="numpy_blocked")
     with pytest.raises(KeyError, match=r"unknown op 'matmull'"):
         kernels.use(matmull="numpy_ref")
     with pytest.raises(ValueError, match=r"kernel implementation names start with 'numpy' or 'cupy', got 'fast'"):
         kernels.use(matmul="fast")
-    assert kernels.active("matmul") == "numpy_ref"
+    assert kernels.active("matmul") == "numpy_fast"
 
 
 # -- choosing ----------------------------------------------------------------------------------------------
-def test_a_new_implementation_does_not_replace_the_reference_until_chosen(loop_matmul):
-    assert kernels.available("matmul") == ["numpy_loop", "numpy_ref"]
-    assert kernels.active("matmul") == "numpy_ref"
+def test_a_new_implementation_does_not_replace_the_default_until_chosen(loop_matmul):
+    assert kernels.available("matmul") == ["numpy_fast", "numpy_loop", "numpy_ref"]
+    assert kernels.active("matmul") == "numpy_fast"
     kernels.matmul(np.eye(2), np.eye(2))
     assert loop_matmul == []
 
@@ -106,12 +106,12 @@ def test_use_as_a_context_manager_restores_the_previous_choice(loop_matmul):
             assert kernels.active("matmul") == "numpy_ref"
         assert kernels.active("matmul") == "numpy_loop"
         kernels.matmul(np.eye(2), np.eye(2))
-    assert kernels.active("matmul") == "numpy_ref"
+    assert kernels.active("matmul") == "numpy_fast"
     assert len(loop_matmul) == 1
     with pytest.raises(RuntimeError):
         with kernels.use(matmul="numpy_loop"):
             raise RuntimeError("inside")
-    assert kernels.active("matmul") == "numpy_ref"
+    assert kernels.active("matmul") == "numpy_fast"
 
 
 def test_autodiff_runs_the_chosen_kernel_forward_and_backward(loop_matmul):
@@ -205,8 +205,8 @@ def test_apply_env_chooses_and_rejects(loop_matmul, monkeypatch):
     monkeypatch.setenv("MINIRL_KERNELS", "matmul=numpy_ref,nope=numpy_ref")
     with pytest.raises(KeyError, match=r"unknown op 'nope'"):
         kernels.apply_env()
-    monkeypatch.setenv("MINIRL_KERNELS", "matmul=numpy_fast")
-    with pytest.raises(KeyError, match=r"no implementation 'numpy_fast'; available: numpy_loop, numpy_ref"):
+    monkeypatch.setenv("MINIRL_KERNELS", "matmul=numpy_blocked")
+    with pytest.raises(KeyError, match=r"no implementation 'numpy_blocked'; available: numpy_fast, numpy_loop, numpy_ref"):
         kernels.apply_env()
 
 
