@@ -20,7 +20,8 @@ from autodiff import ops as _ops
 from autodiff.engine import grad
 from autodiff.function import Function, GraphFreedError
 from autodiff.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from autodiff.ops.arithmetic import linear, matmul
+from autodiff.ops.arithmetic import matmul
+from autodiff.ops.dense import dense_stack, linear
 from autodiff.ops.elementwise import Abs, Clip, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Softplus, Sqrt, Tanh, Where
 from autodiff.ops.reduction import Extremum, LogSoftmax, LogSumExp, Softmax, Sum
 from autodiff.ops.shape import Concatenate, Stack, broadcast_to, cast, sum_to
@@ -205,8 +206,9 @@ from autodiff.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa:
 
 __all__ = [
     "Function", "GradcheckError", "GraphFreedError", "Tensor", "abs", "arange", "as_tensor", "broadcast_to",
-    "cast", "clip", "concatenate", "detect_anomaly", "dot", "enable_grad", "exp", "eye", "full", "gather", "grad",
-    "gradcheck", "gradgradcheck", "is_grad_enabled", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
+    "cast", "clip", "concatenate", "dense_stack", "detect_anomaly", "dot", "enable_grad", "exp", "eye", "full",
+    "gather", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "linear", "log", "log_softmax", "logsumexp",
+    "matmul", "max",
     "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randn", "relu", "reshape",
     "set_grad_enabled", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sum", "sum_to",
     "take_along_axis", "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",

@@ -61,7 +61,8 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
         retain_graph = create_graph
     targets = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     captured = [None] * len(inputs) if inputs is not None else None
-    leaf_grads = {}  # leaf -> its summed gradient (stored into .grad once, at the end)
+    leaf_grads = {}  # leaf with hooks -> its summed gradient (hooks see the total, at the end)
+    given = set()  # ids of the arrays stored as leaves' .grad by this call
     # node -> the summed gradient of its output so far (None: reached, but no gradient arrived yet). A node
     # enters this table, and the heap, when the walk first reaches it
     grads = {}
@@ -114,10 +115,9 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
                         _wrong_gradient(node, gx, data)
                     if anomaly:
                         _check_finite(type(node), "backward", gx, [g])
-                    if parent is None:  # a leaf: its gradient is summed here, stored once at the end
-                        if targets is None:
-                            old = leaf_grads.get(x)
-                            leaf_grads[x] = gx if old is None else old + gx
+                    if parent is None:  # a leaf
+                        if targets is None and not x._hooks:
+                            _accumulate_grad(x, gx, create_graph, given)
                         else:
                             _deliver(x, gx, targets, captured, leaf_grads)
                         continue
@@ -132,7 +132,10 @@ def backward(outputs, grad_outputs, retain_graph=None, create_graph=False, input
             if not retain_graph:
                 node.release()
         if targets is None:
-            _store_leaf_grads(leaf_grads, create_graph)
+            for leaf, g in leaf_grads.items():
+                if leaf._hooks:
+                    g = _run_hooks(leaf._hooks, g, create_graph)
+                _accumulate_grad(leaf, g, create_graph, given)
             return None
     finally:
         state.grad_enabled, state.recording_backward = saved
@@ -159,22 +162,21 @@ def _deliver(leaf, g, targets, captured, leaf_grads):
         captured[i] = g if captured[i] is None else captured[i] + g
 
 
-def _store_leaf_grads(leaf_grads, create_graph):
-    shared = set()  # one array may reach several leaves (a + b hands g to both): give each its own
-    for leaf, g in leaf_grads.items():
-        if leaf._hooks:
-            g = _run_hooks(leaf._hooks, g, create_graph)
-        if create_graph:
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
-            continue
-        if leaf.grad is not None:
-            g = leaf.grad.data + g
-        elif g.base is not None or id(g) in shared or not getattr(g.flags, "writeable", True):  # CuPy: no flag
-            g = g.copy()
-        if type(g) is not np.ndarray:
-            g = wrap_array(g)  # NumPy turns 0-d results into scalars: a gradient is always an array
-        shared.add(id(g))
-        leaf.grad = _make(g, None)
+def _accumulate_grad(leaf, g, create_graph, given):
+    """leaf.grad += g. The array stored is one that nothing else holds: a view, an array already given to
+    another leaf (a + b hands g to both) or a read-only one is copied first."""
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    old = leaf.grad
+    if old is not None:
+        g = old.data + g
+    elif g.base is not None or id(g) in given or not getattr(g.flags, "writeable", True):  # CuPy: no flag
+        g = g.copy()
+    if type(g) is not np.ndarray:
+        g = wrap_array(g)  # NumPy turns 0-d results into scalars: a gradient is always an array
+    given.add(id(g))
+    leaf.grad = _make(g, None)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -13,7 +13,7 @@ import numpy as np
 
 import kernels
 from autodiff import function
-from autodiff.ops import arithmetic, elementwise, reduction, shape  # noqa: F401
+from autodiff.ops import arithmetic, dense, elementwise, reduction, shape  # noqa: F401
 
 
 def array_namespace(xp):

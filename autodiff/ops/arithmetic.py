@@ -13,7 +13,6 @@ import numpy as np
 import kernels
 from autodiff import function
 from autodiff.function import Function
-from autodiff.ops.elementwise import Relu, Sigmoid, Tanh
 
 
 class Add(Function):
@@ -113,70 +112,6 @@ class MatMul(Function):
     def explain_error(arrays):
         a, b = (np.shape(x) for x in arrays)
         return f"matmul: shapes {tuple(a)} and {tuple(b)} are not aligned"
-
-
-class Linear(Function):
-    """The dense layer y = x Wᵀ + b as one node (book eqs. 1.4-1.6, for a batch of row vectors x of shape
-    (N, in)); four nodes (transpose, matmul, broadcast, add) compute the same, four times slower on the
-    small layers RL uses. The subclasses below also apply the layer's activation f inside the node,
-    y = f(x Wᵀ + b) (book eq. 1.3), which halves the nodes of an MLP."""
-
-    activation = None  # the kernel f applied to x Wᵀ + b (None: no activation) ...
-    derivative = None  # ... and the name of its rule `<f>_backward(g, y)`, which reads the output y = f(z)
-
-    def forward(self, x, weight, bias=None):
-        out = kernels.matmul(x, weight.T)
-        if bias is not None:
-            out += bias
-        if self.activation is not None:
-            out = self.activation(out)
-        return out
-
-    def backward(self, g):
-        x, weight, _ = self.args
-        ops = self.ops
-        if self.derivative is not None:
-            g = getattr(ops, self.derivative)(g, self.result)  # ∂L/∂z = f'(z) ⊙ g, with z = x Wᵀ + b
-        matmul = ops.matmul  # kernels.matmul on arrays (so a chosen kernel runs backward too)
-        gx = matmul(g, weight) if self.needs[0] else None  # ∂L/∂x = g W
-        gw = matmul(g.T, x) if self.needs[1] else None  # ∂L/∂W = gᵀ x
-        gb = g.sum(axis=0) if self.needs[2] else None  # ∂L/∂b = Σ_n g_n
-        return gx, gw, gb
-
-
-class LinearTanh(Linear):
-    activation, derivative = staticmethod(kernels.tanh), "tanh_backward"  # tanh' = 1 − y²  (book eq. 1.9)
-
-
-class LinearReLU(Linear):
-    activation, derivative = staticmethod(kernels.relu), "relu_backward"  # relu' = [y > 0]  (book eq. 1.10)
-
-
-class LinearSigmoid(Linear):
-    activation, derivative = staticmethod(kernels.sigmoid), "sigmoid_backward"  # σ' = y (1 − y)  (book eq. 1.8)
-
-
-# activation name -> (the one-node layer, the activation as its own op for the composition)
-LINEAR_ACTIVATIONS = {None: (Linear, None), "tanh": (LinearTanh, Tanh.apply), "relu": (LinearReLU, Relu.apply),
-                      "sigmoid": (LinearSigmoid, Sigmoid.apply)}
-
-
-def linear(x, weight, bias=None, activation=None):
-    """f(x Wᵀ + b), f one of None (no activation), "tanh", "relu", "sigmoid": one node for 2-D x, the
-    composition for other ranks."""
-    try:
-        node, activate = LINEAR_ACTIVATIONS[activation]
-    except KeyError:
-        raise ValueError(f"linear: activation must be one of None, 'tanh', 'relu', 'sigmoid', "
-                         f"got {activation!r}") from None
-    # the one node's backward neither broadcasts a bias of shape (1,) nor casts between dtypes
-    xa, wa = x.data, weight.data
-    if xa.ndim == 2 and wa.ndim == 2 and xa.dtype == wa.dtype and (
-            bias is None or (bias.data.shape == wa.shape[:1] and bias.data.dtype == xa.dtype)):
-        return node.apply(x, weight, bias)
-    out = matmul(x, weight.T)
-    out = out if bias is None else out + bias
-    return out if activate is None else activate(out)
 
 
 def matmul(a, b):

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from minirl.nn import functional as F
 from minirl.nn.activation import ReLU, Sigmoid, Tanh
 from minirl.nn.linear import Linear
 from minirl.nn.module import Module
 
-# activations that a Sequential runs inside the node of the Linear layer before them (autodiff's LinearTanh, ...)
-FUSED_ACTIVATIONS = {Tanh: "tanh", ReLU: "relu", Sigmoid: "sigmoid"}
+# activations that a Sequential computes inside the dense stack of the Linear layers around them
+STACKED_ACTIVATIONS = {Tanh: "tanh", ReLU: "relu", Sigmoid: "sigmoid"}
 
 
 class Sequential(Module):
     """Layers applied one after the other (book §1.3: a deep network is a composition of layers).
     Children are named "0", "1", ... so `state_dict()` keys are PyTorch's ("0.weight", "2.bias").
 
-    A `Linear` followed by `Tanh`, `ReLU` or `Sigmoid` runs as one graph node, f(x Wᵀ + b) (book eq. 1.3),
-    with the same values and gradients as the two modules one after the other: on the small networks of RL
-    each node's bookkeeping costs about as much as its arithmetic. A Linear whose `forward` is being
-    watched (K-FAC hooks the pre-activation output) runs on its own."""
+    Consecutive `Linear` layers, each optionally followed by `Tanh`, `ReLU` or `Sigmoid`, run as one graph
+    node (`F.dense_stack`, backpropagation's recursion in one rule), with the same values and gradients as
+    module by module: on the small networks of RL each node's bookkeeping costs about as much as its
+    arithmetic. While a layer's `forward` is being watched (K-FAC hooks its output), its stack runs module by
+    module."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -35,31 +37,45 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x):
-        for module, activation, name in self._steps():
-            if name is None:
+        for module, activations, names in self._steps():
+            if names is None:
                 x = module(x)
-            elif "forward" in module.__dict__:  # a watched Linear: its own output first, then the activation
-                x = activation(module(x))
+                continue
+            params = []
+            for layer in module:
+                if "forward" in layer.__dict__:  # a watched layer: the stack runs module by module
+                    for layer_, activation in zip(module, activations):
+                        x = layer_(x) if activation is None else activation(layer_(x))
+                    break
+                params += (layer.weight, layer.bias)
             else:
-                x = module(x, activation=name)
+                x = F.dense_stack(x, params, names)
         return x
 
     def _steps(self):
-        """The children as (module, the activation fused into it or None, its name or None), computed once
-        for the children as they are now: the cache is keyed by the children themselves."""
+        """The children as steps: (module, None, None), or a dense stack (its Linear layers, the activation
+        module after each or None, their names). Computed once for the children as they are now: the cache
+        is keyed by the children themselves."""
         children = tuple(self._modules.values())
         cached = self.__dict__.get("_steps_cache")
         if cached is not None and cached[0] == children:  # tuples of modules compare by identity
             return cached[1]
         steps, i = [], 0
         while i < len(children):
-            module = children[i]
-            after = children[i + 1] if i + 1 < len(children) else None
-            if type(module) is Linear and type(after) in FUSED_ACTIVATIONS:
-                steps.append((module, after, FUSED_ACTIVATIONS[type(after)]))
-                i += 2
+            layers, activations = [], []
+            while i < len(children) and type(children[i]) is Linear:
+                after = children[i + 1] if i + 1 < len(children) else None
+                activation = after if type(after) in STACKED_ACTIVATIONS else None
+                layers.append(children[i])
+                activations.append(activation)
+                i += 1 if activation is None else 2
+            if len(layers) > 1 or (layers and activations[0] is not None):
+                names = tuple(None if a is None else STACKED_ACTIVATIONS[type(a)] for a in activations)
+                steps.append((tuple(layers), tuple(activations), names))
+            elif layers:
+                steps.append((layers[0], None, None))
             else:
-                steps.append((module, None, None))
+                steps.append((children[i], None, None))
                 i += 1
         object.__setattr__(self, "_steps_cache", (children, steps))
         return steps

@@ -16,11 +16,12 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from autodiff.ops.dense import DenseStack
 from autodiff.ops.shape import move_array
 
 __all__ = [
-    "elu", "leaky_relu", "linear", "log_softmax", "logsigmoid", "one_hot", "prelu", "relu", "relu6", "sigmoid",
-    "softmax", "softplus", "tanh",
+    "dense_stack", "elu", "leaky_relu", "linear", "log_softmax", "logsigmoid", "one_hot", "prelu", "relu", "relu6",
+    "sigmoid", "softmax", "softplus", "tanh",
 ]
 
 
@@ -48,14 +49,13 @@ def _host(values) -> np.ndarray:
 
 
 # -- dense layer ----------------------------------------------------------------------------------------
-def linear(input, weight, bias=None, activation: str | None = None) -> Tensor:
+def linear(input, weight, bias=None) -> Tensor:
     """y = x Wᵀ + b (book eqs. 1.4–1.6, z = Wx + b written for a batch of row vectors x).
 
     `input` is (..., in_features), `weight` (out_features, in_features), `bias` (out_features,). NumPy
     input is cast to the weight's dtype (observations from an environment are often float64); a Tensor of
     another float dtype is an error, as in PyTorch, because silently upcasting would change the parameters'
-    gradient dtype. `activation` ("tanh", "relu" or "sigmoid"; not in PyTorch) applies that function in the
-    same graph node, y = f(x Wᵀ + b): what `Sequential` does for a Linear followed by one of them."""
+    gradient dtype."""
     x = _tensor(input, like=weight)
     xa, wa = x.data, weight.data
     if xa.dtype != wa.dtype:
@@ -64,7 +64,21 @@ def linear(input, weight, bias=None, activation: str | None = None) -> Tensor:
     if xa.ndim == 0 or xa.shape[-1] != wa.shape[1]:
         raise ValueError(f"linear: input of shape {xa.shape} cannot be multiplied by weight of shape "
                          f"{wa.shape} (expected input (..., {wa.shape[1]}))")
-    return ad.linear(x, weight, bias, activation)
+    return ad.linear(x, weight, bias)
+
+
+def dense_stack(input, params, activations) -> Tensor:
+    """Dense layers one after the other, h_l = f_l(h_{l−1} W_lᵀ + b_l) with f_l one of None, "tanh", "relu",
+    "sigmoid" and `params` [W_1, b_1, ..., W_L, b_L] (not in PyTorch): `linear` and the activation layer by
+    layer, computed as one graph node where the layers fit one (`autodiff.dense_stack`, the backpropagation
+    recursion of book §1.6.1). `nn.Sequential` uses it."""
+    x = input if isinstance(input, Tensor) else _tensor(input, like=params[0])
+    if DenseStack.fits(x, params):
+        return DenseStack.apply(x, *params, activations=activations)
+    for l, activation in enumerate(activations):  # layer by layer: linear's checks name what does not fit
+        x = linear(x, params[2 * l], params[2 * l + 1])
+        x = x if activation is None else getattr(ad, activation)(x)
+    return x
 
 
 # -- activations (book §1.4) ----------------------------------------------------------------------------

@@ -39,9 +39,8 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound, rng=rng)
 
-    def forward(self, input, activation: str | None = None):
-        """x Wᵀ + b; f(x Wᵀ + b) with `activation` f ("tanh", "relu", "sigmoid") computed in the same node."""
-        return F.linear(input, self.weight, self.bias, activation)
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -218,8 +218,9 @@ class Optimizer:
             flat.xp.concatenate(grads, axis=None, out=flat.grad)  # axis=None: flattened, one after the other
             if maximize:  # gradient ascent: follow +∂J/∂θ
                 flat.xp.negative(flat.grad, out=flat.grad)
-            flat.steps += 1
-            self._update(flat.data, flat.grad, state, int(flat.steps[0]), group)
+            step = int(flat.steps[0]) + 1
+            flat.steps.fill(step)
+            self._update(flat.data, flat.grad, state, step, group)
             return
         for i, g in enumerate(grads):
             if g is None:

@@ -169,39 +169,57 @@ def test_sequential_indexing_and_names():
 
 
 @pytest.mark.parametrize("activation", [nn.Tanh, nn.ReLU, nn.Sigmoid])
-def test_sequential_runs_a_linear_and_its_activation_as_one_node(activation):
+def test_sequential_runs_its_dense_layers_as_one_node(activation):
     rng = np.random.default_rng(0)
-    layers = [nn.Linear(3, 5, rng=rng, dtype=np.float64), activation(), nn.Linear(5, 2, rng=rng, dtype=np.float64)]
+    layers = [nn.Linear(3, 5, rng=rng, dtype=np.float64), activation(), nn.Linear(5, 4, rng=rng, dtype=np.float64),
+              nn.Linear(4, 2, rng=rng, dtype=np.float64), activation()]
     model = Sequential(*layers)
-    x = rng.standard_normal((4, 3))
+    x = rng.standard_normal((6, 3))
     out = model(x)
-    first = out.grad_fn.inputs[0]  # the last Linear's input: the fused first layer's output
-    assert type(first.grad_fn).__name__ == "Linear" + activation.__name__
+    assert type(out.grad_fn).__name__ == "DenseStack"
     (out * out).sum().backward()
-    fused = [p.grad.numpy() for p in model.parameters()]
+    stacked = [p.grad.numpy() for p in model.parameters()]
     model.zero_grad()
-    step_by_step = layers[2](layers[1](layers[0](x)))  # each module on its own: two nodes for the first layer
-    assert type(step_by_step.grad_fn.inputs[0].grad_fn).__name__.lower() == activation.__name__.lower()
-    np.testing.assert_allclose(out.numpy(), step_by_step.numpy(), rtol=1e-12)
-    (step_by_step * step_by_step).sum().backward()
-    for a, b in zip(fused, (p.grad.numpy() for p in model.parameters())):
+    by_module = x
+    for layer in layers:  # each module on its own: a node per layer and per activation
+        by_module = layer(by_module)
+    assert type(by_module.grad_fn).__name__.lower() == activation.__name__.lower()
+    np.testing.assert_allclose(out.numpy(), by_module.numpy(), rtol=1e-12)
+    (by_module * by_module).sum().backward()
+    for a, b in zip(stacked, (p.grad.numpy() for p in model.parameters())):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
-def test_sequential_fusion_follows_changes_and_spares_watched_layers():
+def test_sequential_stacks_only_runs_of_dense_layers():
+    model = Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Dropout(0.0), nn.Linear(3, 2), nn.Softplus(), nn.Linear(2, 2))
+    kinds = [type(module).__name__ if names is None else names for module, _, names in model._steps()]
+    assert kinds == [("tanh",), "Dropout", "Linear", "Softplus", "Linear"]
+    assert model(np.ones((1, 2), np.float32)).shape == (1, 2)
+
+
+def test_sequential_stacks_follow_changes_and_spare_watched_layers():
     lin, act = nn.Linear(2, 2), nn.Tanh()
     model = Sequential(lin, act)
-    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "LinearTanh"
+    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "DenseStack"
     model[1] = nn.Identity()  # a change of children is seen at the next call
     assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "Linear"
     model[1] = act
     seen = []
-    # a forward set on the instance (as K-FAC watches a layer) must see the pre-activation output
-    lin.forward = lambda x, *args, **kwargs: seen.append(kwargs) or type(lin).forward(lin, x)
+    # a forward set on the instance (as K-FAC watches a layer) must see the layer's own output
+    lin.forward = lambda x: seen.append(x) or type(lin).forward(lin, x)
     out = model(np.ones((1, 2), np.float32))
-    assert seen == [{}] and type(out.grad_fn).__name__ == "Tanh"
+    assert len(seen) == 1 and type(out.grad_fn).__name__ == "Tanh"
     del lin.forward
-    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "LinearTanh"
+    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "DenseStack"
+
+
+def test_sequential_stack_reports_a_layer_that_does_not_fit():
+    model = Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(5, 2))
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 4\) cannot be multiplied by weight of "
+                                         r"shape \(2, 5\) \(expected input \(\.\.\., 5\)\)"):
+        model(np.ones((2, 3), np.float32))
+    with pytest.raises(TypeError, match=r"linear: input dtype float64 differs from weight dtype float32"):
+        model(ad.tensor(np.ones((2, 3))))
 
 
 def test_modulelist_registers_and_renumbers():
