@@ -14,11 +14,13 @@ import numpy as np
 import kernels
 from autodiff import function
 from autodiff.ops import arithmetic, dense, elementwise, reduction, shape  # noqa: F401
+from autodiff.ops.dense import numpy_sum_rows
 
 
 def array_namespace(xp):
     return SimpleNamespace(
         sum_to=shape.array_sum_to,
+        sum_rows=numpy_sum_rows if xp is np else (lambda g: g.sum(axis=0)),
         broadcast_to=xp.broadcast_to,
         where=xp.where,
         exp=xp.exp,
@@ -43,6 +45,7 @@ def tensor_namespace():
 
     return SimpleNamespace(
         sum_to=shape.sum_to,
+        sum_rows=lambda g: g.sum(axis=0),
         broadcast_to=shape.broadcast_to,
         where=ad.where,
         exp=ad.exp,

@@ -18,6 +18,10 @@ recorded ops, so gradients of gradients flow through it too.
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
+
 import kernels
 from autodiff.function import Function
 from autodiff.ops.arithmetic import matmul
@@ -27,6 +31,19 @@ from autodiff.ops.arithmetic import matmul
 ACTIVATIONS = {"tanh": (kernels.tanh, "tanh_backward"),  # tanh' = 1 − y²  (book eq. 1.9)
                "relu": (kernels.relu, "relu_backward"),  # relu' = [y > 0]  (book eq. 1.10)
                "sigmoid": (kernels.sigmoid, "sigmoid_backward")}  # σ' = y (1 − y)  (book eq. 1.8)
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n: int, dtype) -> np.ndarray:
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def numpy_sum_rows(g):
+    """Σ_n g_n, the column sums of a 2-D NumPy array, as the product 1ᵀ g: on the small arrays of RL, BLAS's
+    matrix-vector product takes half the time of NumPy's sum along axis 0."""
+    return np.matmul(_ones(g.shape[0], g.dtype), g)
 
 
 def layer_forward(h, weight, bias, activation):
@@ -43,7 +60,7 @@ def layer_backward(ops, g, h, weight, y, activation, needs):
         g = getattr(ops, ACTIVATIONS[activation][1])(g, y)  # δ = ∂L/∂z = f'(z) ⊙ g
     gh = ops.matmul(g, weight) if needs[0] else None  # ∂L/∂h = δ W
     gw = ops.matmul(g.T, h) if needs[1] else None  # ∂L/∂W = δᵀ h
-    gb = g.sum(axis=0) if needs[2] else None  # ∂L/∂b = Σ_n δ_n
+    gb = ops.sum_rows(g) if needs[2] else None  # ∂L/∂b = Σ_n δ_n
     return gh, gw, gb
 
 
