@@ -89,6 +89,27 @@ print(f"autodiff loss = {loss.item():.6f}, largest difference from the hand grad
 assert abs(loss.item() - loss_hand) < 1e-12 and worst < 1e-12
 
 # %% [markdown]
+# ## The hand recursion as one node: `ad.dense_stack`
+#
+# Above, autodiff recorded one node per matrix product, addition and sigmoid. `ad.dense_stack` records the
+# whole network as one node whose backward rule is the recursion of `backprop_by_hand`: it keeps every
+# $a^l$ from the forward pass and walks $\delta$ back layer by layer. It takes row vectors (a batch of
+# inputs $x^\top$, so each layer computes $a W^\top + b$) and the parameters as $[W^1, b^1, W^2, b^2, \ldots]$.
+# `nn.Sequential` computes its runs of `Linear` layers and their activations this way: on the small networks
+# of RL, a node's bookkeeping costs about as much as a layer's arithmetic.
+
+# %%
+stack_params = [ad.tensor(p, requires_grad=True) for pair in zip(W, [c.ravel() for c in b]) for p in pair]
+a_stack = ad.dense_stack(ad.tensor(x.T), stack_params, ["sigmoid"] * len(W))
+loss_stack = 0.5 * ((ad.tensor(y.T) - a_stack) ** 2).sum()
+loss_stack.backward()
+print("graph of the stacked network:", a_stack.grad_fn)
+worst = max(np.abs(t.grad.numpy() - g.reshape(t.shape)).max()
+            for t, g in zip(stack_params, [g for pair in zip(gW_hand, gb_hand) for g in pair]))
+print(f"largest difference from the hand gradients = {worst:.2e}")
+assert worst < 1e-12
+
+# %% [markdown]
 # ## Gradient check: both against finite differences
 #
 # `ad.gradcheck` compares every entry of the Jacobian with $(f(x+\varepsilon) - f(x-\varepsilon))/2\varepsilon$
