@@ -50,8 +50,10 @@ class SquaredError(Function):
 
     def forward(self, x, y, scale):
         self.scale = scale
-        self.diff = x - y  # kept for the backward rule
-        return (self.diff * self.diff).sum() * scale
+        self.diff = d = x - y  # kept for the backward rule
+        # Σ d² as one dot product on NumPy (half the time of d * d and a sum); not on CuPy, where it is a
+        # cuBLAS call, which a CUDA graph cannot capture
+        return (np.vdot(d, d) if type(d) is np.ndarray else (d * d).sum()) * scale
 
     def backward(self, g):
         if self.graph:  # create_graph: the same rule, composed of differentiable ops

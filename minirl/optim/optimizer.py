@@ -71,6 +71,7 @@ class FlatParams:
             p.data = view
             self.views.append(view)
         self.grad = self.xp.empty_like(self.data)
+        self.grad_views = [self.grad[sl].reshape(shape) for sl, shape in zip(self.slices, self.shapes)]
         self.state: dict[str, object] = {}
         self.steps = np.zeros(len(params), dtype=np.int64)
         self.uniform = True  # every parameter has taken the same number of steps
@@ -215,7 +216,8 @@ class Optimizer:
                 flat.state_array(name, self._state_fill(name, group))
         maximize = group.get("maximize", False)
         if flat.uniform and not any([g is None for g in grads]):
-            flat.xp.concatenate(grads, axis=None, out=flat.grad)  # axis=None: flattened, one after the other
+            for view, g in zip(flat.grad_views, grads):  # the gradients into the flat buffer, one after the other
+                view[...] = g
             if maximize:  # gradient ascent: follow +∂J/∂θ
                 flat.xp.negative(flat.grad, out=flat.grad)
             step = int(flat.steps[0]) + 1
