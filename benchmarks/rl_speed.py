@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe  # noqa: E402
 
 PPO_SETTINGS = dict(num_envs=4, num_steps=128, update_epochs=4, num_minibatches=4, learning_rate=2.5e-4,
-                    gamma=0.99, gae_lambda=0.95, ent_coef=0.01, hidden="64,64", activation="tanh")
+                    gamma=0.99, gae_lambda=0.95, ent_coef=0.01, hidden="64,64", activation="tanh",
+                    target_kl=None)  # every epoch runs, as in the reference
 DQN_SETTINGS = dict(num_envs=1, buffer_size=10_000, batch_size=128, train_frequency=10, target_update_interval=500,
                     learning_starts=10_000, learning_rate=2.5e-4, gradient_steps=1, hidden="120,84",
                     exploration_fraction=0.5, exploration_final_eps=0.05)

@@ -176,8 +176,18 @@ class Agent:
 
 
 def _coerce(value, default, name):
-    """Turn a command-line string into the type of the default (int, float, bool, str)."""
-    if not isinstance(value, str) or isinstance(default, str) or default is None:
+    """Turn a command-line string into the type of the default (int, float, bool, str); for an optional
+    setting (default None), "none" is None and a number is a number."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    if default is None:
+        if value.lower() in ("none", "null"):
+            return None
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
         return value
     try:
         if isinstance(default, bool):

@@ -100,3 +100,12 @@ def test_console_entry_point_runs():
 def test_every_registered_algorithm_loads():
     for name in algos.names():
         assert algos.get(name).name == name
+
+
+def test_set_gives_optional_hyperparameters_their_numbers():
+    """A hyperparameter whose default is None (PPO's target_kl) takes a number from --set, and "none" back."""
+    from minirl.algos import get
+
+    ppo = get("ppo")
+    assert ppo.resolve_hyperparameters("CartPole-v1", {"target_kl": "0.02"})["target_kl"] == 0.02
+    assert ppo.resolve_hyperparameters("CartPole-v1", {"target_kl": "none"})["target_kl"] is None
