@@ -25,12 +25,13 @@ import numpy as np
 import kernels
 from autodiff.function import Function
 from autodiff.ops.arithmetic import matmul
+from autodiff.ops.elementwise import Relu, Sigmoid, Tanh
 
 # the activations a stack can apply: name -> (kernel, the name of its derivative `<f>_backward(g, y)`, which
-# reads the output y = f(z))
-ACTIVATIONS = {"tanh": (kernels.tanh, "tanh_backward"),  # tanh' = 1 − y²  (book eq. 1.9)
-               "relu": (kernels.relu, "relu_backward"),  # relu' = [y > 0]  (book eq. 1.10)
-               "sigmoid": (kernels.sigmoid, "sigmoid_backward")}  # σ' = y (1 − y)  (book eq. 1.8)
+# reads the output y = f(z), and the activation as its own op, for the layer-by-layer composition)
+ACTIVATIONS = {"tanh": (kernels.tanh, "tanh_backward", Tanh),  # tanh' = 1 − y²  (book eq. 1.9)
+               "relu": (kernels.relu, "relu_backward", Relu),  # relu' = [y > 0]  (book eq. 1.10)
+               "sigmoid": (kernels.sigmoid, "sigmoid_backward", Sigmoid)}  # σ' = y (1 − y)  (book eq. 1.8)
 
 
 @functools.lru_cache(maxsize=64)
@@ -124,9 +125,7 @@ class DenseStack(Function):
 
 
 def _activate(out, activation):
-    from autodiff.ops.elementwise import Relu, Sigmoid, Tanh
-
-    return out if activation is None else {"tanh": Tanh, "relu": Relu, "sigmoid": Sigmoid}[activation].apply(out)
+    return out if activation is None else ACTIVATIONS[activation][2].apply(out)
 
 
 def linear(x, weight, bias=None):

@@ -72,7 +72,7 @@ def dense_stack(input, params, activations) -> Tensor:
     "sigmoid" and `params` [W_1, b_1, ..., W_L, b_L] (not in PyTorch): `linear` and the activation layer by
     layer, computed as one graph node where the layers fit one (`autodiff.dense_stack`, the backpropagation
     recursion of book §1.6.1). `nn.Sequential` uses it."""
-    x = input if isinstance(input, Tensor) else _tensor(input, like=params[0])
+    x = _tensor(input, like=params[0])
     if DenseStack.fits(x, params):
         return DenseStack.apply(x, *params, activations=activations)
     for l, activation in enumerate(activations):  # layer by layer: linear's checks name what does not fit

@@ -24,8 +24,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _pair(input, target, name):
-    x = input if isinstance(input, Tensor) else _tensor(input)
-    y = target if isinstance(target, Tensor) else _tensor(target, like=x)
+    x = _tensor(input)
+    y = _tensor(target, like=x)
     if x.shape != y.shape:
         raise ValueError(f"{name}: input shape {x.shape} and target shape {y.shape} differ; broadcasting them "
                          f"would compare every pair of elements. Reshape one (e.g. q.squeeze(-1)).")

@@ -79,13 +79,8 @@ class FlatParams:
     def synced(self) -> "FlatParams":
         """Re-attach parameters whose `.data` was rebound since the last step (returns a rebuilt buffer
         when one moved to another device or dtype, with the state moved alongside)."""
-        for p, view in zip(self.params, self.views):
-            if p.data is not view:
-                break
-        else:  # the common case: every parameter still reads its view
-            return self
-        for i, p in enumerate(self.params):
-            if p.data is self.views[i]:
+        for i, (p, view) in enumerate(zip(self.params, self.views)):
+            if p.data is view:
                 continue
             new = p.data
             if new.shape != self.shapes[i]:
@@ -93,8 +88,8 @@ class FlatParams:
                                  f"build a new optimizer for the new parameters")
             if registry.backend_of(new) != self.backend or new.dtype != self.dtype:
                 return self._rebuilt()
-            self.views[i][...] = new
-            p.data = self.views[i]
+            view[...] = new
+            p.data = view
         return self
 
     def _rebuilt(self) -> "FlatParams":
