@@ -167,7 +167,7 @@ _cross_entropy_grad = cupy.ElementwiseKernel(
     "minirl_cross_entropy_grad")
 _cross_entropy_loss = cupy.ElementwiseKernel(
     "raw T x, T shift, T s, I target, int64 classes", "T loss",
-    "loss = log(s) + shift - x[i * classes + target]",  # logsumexp(z) − z_t
+    "loss = log(s) - (x[i * classes + target] - shift)",  # logsumexp(z) − z_t, the shift first (large logits)
     "minirl_cross_entropy_loss")
 
 

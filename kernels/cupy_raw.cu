@@ -92,7 +92,8 @@ __global__ void cross_entropy_rows(const T* __restrict__ z, const long long* __r
     for (int j = threadIdx.x; j < cols; j += blockDim.x) s += exp(row[j] - shift);
     s = block_reduce<T, false>(s, shared);
     const long long target = targets[blockIdx.x];
-    if (threadIdx.x == 0) loss[blockIdx.x] = log(s) + shift - row[target];
+    // log s − (z_t − shift), not log s + shift − z_t: with large logits that sum would round the loss away
+    if (threadIdx.x == 0) loss[blockIdx.x] = log(s) - (row[target] - shift);
     for (int j = threadIdx.x; j < cols; j += blockDim.x)
         grad[offset + j] = exp(row[j] - shift) / s - (T)(j == target);
 }
@@ -183,7 +184,7 @@ __global__ void cross_entropy_warp_rows(const T* __restrict__ z, const long long
         if (lane + 32 * i < cols) s += exp(v[i] - shift);
     s = warp_reduce<T, false>(s);
     const long long target = targets[row];
-    if (lane == 0) loss[row] = log(s) + shift - z[offset + target];
+    if (lane == 0) loss[row] = log(s) - (z[offset + target] - shift);
 #pragma unroll
     for (int i = 0; i < PER_LANE; ++i) {
         const int j = lane + 32 * i;
