@@ -1,19 +1,21 @@
 """A whole training step of the small RL network on the GPU: eager, and recorded as a CUDA graph, beside PyTorch.
 
 The network is 4 → 64 → 64 → 2 with tanh, an MSE loss, batch 64, float32, Adam (lr 1e-3): the network of
-benchmarks/mlp_step.py. On the GPU its arithmetic takes a few microseconds; what costs is launching some fifty
-kernels one after the other from Python. Four ways, timed in one run:
+benchmarks/mlp_step.py. On the GPU its arithmetic takes a few microseconds; what costs is launching its kernels
+one after the other. Four ways, timed in one run:
 
-- ours, eager: minirl.nn + autodiff + minirl.optim.Adam on device="cuda", every kernel launched from Python;
-- ours, CUDA graph: the same step recorded once by `autodiff.cuda_graph.CudaGraph` (Adam(capturable=True),
-  our tiled matmul kernel in place of cuBLAS), then replayed;
+- ours, eager: minirl.nn + autodiff + minirl.optim.Adam on device="cuda", every kernel launched from Python
+  (the default implementations: cuBLAS products, fused elementwise epilogues);
+- ours, CUDA graph: the same step recorded once by `autodiff.cuda_graph.CudaGraph` (Adam(capturable=True) and
+  the `CAPTURABLE` kernels: our tiled matmul with fused epilogues in place of cuBLAS, 14 launches per step),
+  then replayed; `--kernels op=impl,...` records with other implementations, to compare;
 - PyTorch, eager and CUDA graph (torch.cuda.graph with Adam(capturable=True)), when installed.
 
 Each figure is the wall time of many back-to-back steps divided by their number (the GPU stays busy: this is
 throughput), median over several rounds. Target: ours as a CUDA graph ≤ 60 µs per step and ahead of PyTorch's
 graph. The script also checks that our graph's parameters equal our eager steps' after the same steps.
 
-    python benchmarks/cuda_graph_step.py [--steps 2000] [--out benchmarks/results]
+    python benchmarks/cuda_graph_step.py [--steps 2000] [--kernels op=impl,...] [--out benchmarks/results]
 """
 
 from __future__ import annotations
@@ -103,11 +105,14 @@ def per_step_us(run, sync, steps, rounds=5) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--kernels", default="", help="op=impl,... recorded in place of CudaGraph's CAPTURABLE")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     options = parser.parse_args(argv)
     import cupy
 
+    from autodiff.cuda_graph import CAPTURABLE
     from kernels.bench import machine
+    from kernels.registry import parse_env
 
     sync = cupy.cuda.Device().synchronize
     state, x, y = problem()
@@ -115,7 +120,8 @@ def main(argv=None) -> int:
     _, eager = ours(state, x, y, capturable=False)
     results["ours_eager"] = per_step_us(eager, sync, max(200, options.steps // 10))
     model, step = ours(state, x, y, capturable=True)
-    graph = CudaGraph(step)
+    choices = parse_env(options.kernels)
+    graph = CudaGraph(step, kernels=choices)
     results["ours_cuda_graph"] = per_step_us(graph.replay, graph.synchronize, options.steps)
     # correctness: the graph's replays equal the same number of eager steps
     check_model, check_step = ours(state, x, y, capturable=False)
@@ -133,7 +139,8 @@ def main(argv=None) -> int:
     except ImportError:
         pass
     report = {"benchmark": "cuda_graph_step", "network": "4→64→64→2 tanh, MSE, batch 64, float32, Adam",
-              "machine": machine(), "us_per_step": results, "steps_compared": taken,
+              "machine": machine(), "us_per_step": results, "graph_kernels": {**CAPTURABLE, **choices},
+              "steps_compared": taken,
               "max_abs_difference_graph_vs_eager": error,
               "targets": {"ours_cuda_graph_us": "≤ 60", "ours_cuda_graph vs torch_cuda_graph": "faster"}}
     if "torch_cuda_graph" in results:

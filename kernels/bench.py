@@ -152,6 +152,22 @@ def problems(quick: bool) -> list[Problem]:
     def kfac_args(rng):
         return (_normal(rng, kfac),), {}
 
+    def dense_args(batch, width, which):
+        def make(rng):
+            h, w, b = _normal(rng, (batch, width)), _normal(rng, (width, width)) / width**0.5, _normal(rng, width)
+            if which == "forward":
+                return (h, w, b, "tanh"), {}
+            if which == "delta":
+                return (h, w, np.tanh(_normal(rng, (batch, width))), "tanh"), {}
+            return (h, _normal(rng, (batch, width))), {}
+        return make
+
+    def squared_error_args(n, backward=False):
+        def make(rng):
+            x, y = _normal(rng, n), _normal(rng, n)
+            return ((np.array(0.5, np.float32), x, y, 1 / n) if backward else (x, y, 1 / n)), {}
+        return make
+
     def torch_adam(args):
         import torch
 
@@ -221,6 +237,17 @@ def problems(quick: bool) -> list[Problem]:
         Problem("im2col", f"{conv} image, 3×3, padding 1", im2col_args, bytes=f32 * n_conv * 10),
         Problem("col2im", f"{conv} image, 3×3, padding 1", col2im_args, bytes=f32 * n_conv * 10),
         Problem("kfac_factor", f"A of shape {kfac}", kfac_args, flops=2 * kfac[0] * kfac[1] ** 2),
+        # the steps of a dense layer: at the RL network's size each is one launch (cupy_raw) or two or three
+        Problem("dense_forward", "64→64 tanh, batch 64 (launch-bound)", dense_args(64, 64, "forward"),
+                flops=2 * 64**3),
+        Problem("dense_delta", "64→64 tanh, batch 64 (launch-bound)", dense_args(64, 64, "delta"), flops=2 * 64**3),
+        Problem("dense_param_grads", "64→64, batch 64 (launch-bound)", dense_args(64, 64, "grads"),
+                flops=2 * 64**3),
+        Problem("dense_forward", f"{mm}→{mm} tanh, batch {mm}", dense_args(mm, mm, "forward"), flops=2 * mm**3,
+                repeat=5),
+        Problem("squared_error", "128 values: a value loss (launch-bound)", squared_error_args(128)),
+        Problem("squared_error_backward", f"{elems:,} values", squared_error_args(elems, backward=True),
+                bytes=3 * f32 * elems),
     ]
 
 

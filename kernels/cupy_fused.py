@@ -7,6 +7,7 @@ falls roughly with the number of passes over memory:
 
     Adam, naive: ~15 passes over parameter-sized arrays      fused: read g, θ, m, v once, write θ, m, v once
     softmax, naive: max, −, exp, sum, / (5 passes + temps)   fused: max, Σexp(x − max), one output pass
+    dense layer, naive: product, + b, tanh (3 launches)      fused: cuBLAS product, then b and tanh in one pass
 
 Scalars (learning rate, β's) are kernel arguments, so a changed hyperparameter reuses the compiled kernel.
 Adam's `step` may be a 0-d device array (a GPU-resident step counter): the bias corrections are then computed
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import cupy
 
+from kernels.numpy_ref import activation_pair
 from kernels.registry import register
 
 FUSED = "cupy_fused"
@@ -179,3 +181,57 @@ def softmax_cross_entropy(logits, targets):
     classes = logits.shape[1]
     loss = _cross_entropy_loss(logits, m[:, 0], s[:, 0], targets, classes)
     return loss, _cross_entropy_grad(logits, m, s, targets, classes)
+
+
+# -- dense layers: cuBLAS for the product, then one fused pass for what follows it ------------------------------------
+# activation codes shared with kernels/cupy_raw.cu: 0 identity, 1 tanh, 2 ReLU, 3 sigmoid
+ACTIVATION_CODES = {None: 0, "tanh": 1, "relu": 2, "sigmoid": 3}
+_ACTIVATE = """
+    if (code == 1) z = tanh(z);
+    else if (code == 2) z = z < (T)0 ? (T)0 : z;
+    else if (code == 3) { T e = exp(-fabs(z)); z = z >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e); }
+"""
+_bias_activation = cupy.ElementwiseKernel("T x, T b, int32 code", "T y", "T z = x + b;" + _ACTIVATE + "y = z;",
+                                          "minirl_bias_activation")
+_activation = cupy.ElementwiseKernel("T x, int32 code", "T y", "T z = x;" + _ACTIVATE + "y = z;", "minirl_activation")
+_times_derivative = cupy.ElementwiseKernel(
+    "T g, T y, int32 code", "T dx",
+    # f'(z) from the output y = f(z): tanh 1 − y², ReLU [y > 0], sigmoid y (1 − y)
+    "dx = code == 1 ? g * ((T)1 - y * y) : code == 2 ? (y > (T)0 ? g : (T)0) : g * y * ((T)1 - y)",
+    "minirl_times_derivative")
+
+
+def _code(activation) -> int:
+    activation_pair(activation)  # a clear error for an unknown name
+    return ACTIVATION_CODES[activation]
+
+
+@register("dense_forward", FUSED)
+def dense_forward(h, weight, bias=None, activation=None):
+    code = _code(activation)
+    z = cupy.matmul(h, weight.T)
+    if bias is not None:
+        return _bias_activation(z, bias, code, z)  # in place: z is a fresh array
+    return z if code == 0 else _activation(z, code, z)
+
+
+@register("dense_delta", FUSED)
+def dense_delta(delta, weight, y=None, activation=None):
+    code = _code(activation)
+    g = cupy.matmul(delta, weight)
+    return g if code == 0 else _times_derivative(g, y, code, g)
+
+
+@register("dense_param_grads", FUSED)
+def dense_param_grads(delta, h, weight=True, bias=True):
+    return (cupy.matmul(delta.T, h) if weight else None), (delta.sum(axis=0) if bias else None)
+
+
+# -- the squared error's gradient: one pass, the 0-d upstream gradient read on the device ---------------------------
+_squared_error_grad = cupy.ElementwiseKernel("T x, T y, raw T g, float64 scale", "T dx",
+                                             "dx = g[0] * (T)(2 * scale) * (x - y)", "minirl_squared_error_grad")
+
+
+@register("squared_error_backward", FUSED)
+def squared_error_backward(g, x, y, scale):
+    return _squared_error_grad(x, y, g.astype(x.dtype, copy=False).reshape(1), float(scale))

@@ -245,6 +245,50 @@ __global__ void adam_float4(float4* __restrict__ p, const float4* __restrict__ g
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Many small copies in one launch (the optimizer gathers a dozen gradients into its flat buffer every step).
+// A launch costs microseconds whatever it copies, so the copies travel together: the segments' addresses come
+// by value in one struct argument, and each thread finds the segment of its element i from the cumulative
+// sizes `end` (segment s covers [end[s−1], end[s])). kernels/cupy_raw.py builds the same layout as a NumPy
+// structured scalar; the static_asserts pin it.
+constexpr int COPY_SEGMENTS = 32;
+struct CopySegments {
+    unsigned long long src[COPY_SEGMENTS];  // device addresses of the sources
+    unsigned long long dst[COPY_SEGMENTS];  // and of the destinations
+    long long end[COPY_SEGMENTS];
+    int count;
+};
+static_assert(sizeof(CopySegments) == 776, "cupy_raw.py's _COPY_SEGMENTS dtype has 776 bytes");
+static_assert(__builtin_offsetof(CopySegments, dst) == 256 && __builtin_offsetof(CopySegments, end) == 512 &&
+              __builtin_offsetof(CopySegments, count) == 768, "cupy_raw.py's _COPY_SEGMENTS field offsets");
+
+template <typename T>
+__global__ void gather_segments(const CopySegments segments) {
+    const long long total = segments.end[segments.count - 1];
+    int s = 0;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x) {
+        while (i >= segments.end[s]) ++s;  // i only grows, so s only moves forward
+        const long long j = i - (s ? segments.end[s - 1] : 0);
+        reinterpret_cast<T*>(segments.dst[s])[j] = reinterpret_cast<const T*>(segments.src[s])[j];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The squared error scale · Σ (x − y)² in one launch of one block (the losses of RL are small: a minibatch of
+// values), summed in double whatever T is; block_reduce leaves the total in every thread.
+template <typename T>
+__global__ void squared_error(const T* __restrict__ x, const T* __restrict__ y, T* __restrict__ out, long long n,
+                              double scale) {
+    __shared__ double shared[32];
+    double s = 0;
+    for (long long i = threadIdx.x; i < n; i += blockDim.x) {
+        const double d = (double)x[i] - (double)y[i];
+        s += d * d;
+    }
+    s = block_reduce<double, false>(s, shared);
+    if (threadIdx.x == 0) out[0] = (T)(s * scale);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // GAE(γ, λ) as a reverse scan over time, one thread per environment, arrays of shape (T, N):
 // δ_t = r_t + γ V(s_{t+1}) (1 − terminated_t) − V(s_t);  A_t = δ_t + γ λ (1 − done_t) A_{t+1}.
 template <typename T>
@@ -288,10 +332,43 @@ __global__ void matmul_naive(const T* __restrict__ a, const T* __restrict__ b, T
 // patch of C held in registers (each shared value read into a register is used TN or TM times). Thread
 // (ty, tx) owns rows ty + i·(BM/TM) and columns tx + j·(BN/TN): neighbouring threads read neighbouring
 // shared-memory words (no bank conflicts) and write neighbouring columns of C (coalesced).
-template <typename T, int BM, int BN, int BK, int TM, int TN, bool TRANS_A, bool TRANS_B>
+//
+// The dense layers of a network run on this kernel too, each layer's whole step in one launch (on the small
+// networks of RL a launch costs more than its arithmetic, and a CUDA graph replays launches one by one):
+// the EPILOGUE acts on each v = alpha · (op(A) op(B))[r, c] in registers before it is stored,
+//   PLAIN             c = v
+//   BIAS_ACTIVATION   c = f(v + bias[c])            the forward pass h_l = f(h_{l−1} W_lᵀ + b_l)   (book eq. 1.3)
+//   TIMES_DERIVATIVE  c = v · f'(z), from y = f(z)  δ_{l−1} = f'(z_{l−1}) ⊙ δ_l W_l, y = h_{l−1}    (book §1.6.1)
+// where `vec` is the bias (length N, or null for none) or y (M × N); and with ROW_SUMS the blocks of the
+// first column of tiles also write row_sums[r] = Σ_k op(A)[r, k], from the slabs of A they load anyway: for
+// ∂L/∂W = δᵀ h that is ∂L/∂b = Σ_n δ_n, the bias gradient for free.
+enum Epilogue { PLAIN = 0, BIAS_ACTIVATION = 1, TIMES_DERIVATIVE = 2 };
+enum Activation { IDENTITY = 0, TANH = 1, RELU = 2, SIGMOID = 3 };  // the codes of kernels/cupy_fused.py
+
+template <typename T, int ACT>
+__device__ T activate(T z) {
+    if (ACT == TANH) return tanh(z);                                         // book eq. 1.9
+    if (ACT == RELU) return z < (T)0 ? (T)0 : z;                             // book eq. 1.10 (NaN passes)
+    if (ACT == SIGMOID) {                                                    // book eq. 1.8, never exp(+large)
+        const T e = exp(-fabs(z));
+        return z >= (T)0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);
+    }
+    return z;
+}
+
+template <typename T, int ACT>
+__device__ T derivative_from_output(T y) {  // f'(z) written with y = f(z)
+    if (ACT == TANH) return (T)1 - y * y;
+    if (ACT == RELU) return y > (T)0 ? (T)1 : (T)0;
+    if (ACT == SIGMOID) return y * ((T)1 - y);
+    return (T)1;
+}
+
+template <typename T, int BM, int BN, int BK, int TM, int TN, bool TRANS_A, bool TRANS_B, int EPILOGUE, int ACT,
+          bool ROW_SUMS>
 __global__ void __launch_bounds__((BM / TM) * (BN / TN))
 matmul_tiled(const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ c, int M, int N, int K,
-             long long batch_a, long long batch_b, T alpha) {
+             long long batch_a, long long batch_b, T alpha, const T* __restrict__ vec, T* __restrict__ row_sums) {
     constexpr int THREADS = (BM / TM) * (BN / TN), ROW_STEP = BM / TM, COL_STEP = BN / TN;
     __shared__ T As[BK][BM + 1];  // k-major, +1: the transposing stores hit distinct banks
     __shared__ T Bs[BK][BN + 1];
@@ -300,11 +377,16 @@ matmul_tiled(const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ c
     a += blockIdx.z * batch_a;
     b += blockIdx.z * batch_b;
     c += (long long)blockIdx.z * M * N;
-    T acc[TM][TN];
+    if (EPILOGUE == TIMES_DERIVATIVE) vec += (long long)blockIdx.z * M * N;
+    // the row sums: one thread per row group, in the first column of blocks only
+    const bool sums_rows = ROW_SUMS && blockIdx.x == 0 && tx == 0;
+    T acc[TM][TN], rs[TM];
 #pragma unroll
-    for (int i = 0; i < TM; ++i)
+    for (int i = 0; i < TM; ++i) {
+        rs[i] = 0;
 #pragma unroll
         for (int j = 0; j < TN; ++j) acc[i][j] = 0;
+    }
     T ra[TM], rb[TN];
     for (int k0 = 0; k0 < K; k0 += BK) {
         for (int e = tid; e < BM * BK; e += THREADS) {  // the A slab, zero-padded at the edges
@@ -336,16 +418,27 @@ matmul_tiled(const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ c
             for (int i = 0; i < TM; ++i)
 #pragma unroll
                 for (int j = 0; j < TN; ++j) acc[i][j] += ra[i] * rb[j];
+            if (sums_rows) {
+#pragma unroll
+                for (int i = 0; i < TM; ++i) rs[i] += ra[i];  // the slab is zero past K: nothing extra added
+            }
         }
         __syncthreads();
     }
 #pragma unroll
     for (int i = 0; i < TM; ++i) {
         const int r = row0 + ty + i * ROW_STEP;
+        if (sums_rows && r < M) row_sums[(long long)blockIdx.z * M + r] = rs[i];
 #pragma unroll
         for (int j = 0; j < TN; ++j) {
             const int col = col0 + tx + j * COL_STEP;
-            if (r < M && col < N) c[(long long)r * N + col] = alpha * acc[i][j];
+            if (r < M && col < N) {
+                const long long k = (long long)r * N + col;
+                T v = alpha * acc[i][j];
+                if (EPILOGUE == BIAS_ACTIVATION) v = activate<T, ACT>(vec != nullptr ? v + vec[col] : v);
+                if (EPILOGUE == TIMES_DERIVATIVE) v *= derivative_from_output<T, ACT>(vec[k]);
+                c[k] = v;
+            }
         }
     }
 }

@@ -29,6 +29,16 @@ _TILES = {"small": (32, 32, 8, 4, 4)}
 
 _PER_LANE = (1, 4, 8, 32)  # register-row variants of the warp-per-row kernels: rows of up to 32, 128, 256, 1024
 _BOOLS = ("false", "true")
+# the tiled kernel's epilogues and activation codes (enum Epilogue and enum Activation in cupy_raw.cu)
+PLAIN, BIAS_ACTIVATION, TIMES_DERIVATIVE = 0, 1, 2
+_ACTIVATIONS = {None: 0, "tanh": 1, "relu": 2, "sigmoid": 3}
+
+
+def _tiled_name(t, trans_a, trans_b, epilogue, activation, row_sums):
+    """The name of an instantiation of matmul_tiled with the small tile shape."""
+    tile = ", ".join(map(str, _TILES["small"]))
+    flags = ", ".join(_BOOLS[int(f)] for f in (trans_a, trans_b))
+    return f"matmul_tiled<{t}, {tile}, {flags}, {epilogue}, {_ACTIVATIONS[activation]}, {_BOOLS[int(row_sums)]}>"
 
 
 def _instantiations():
@@ -42,8 +52,12 @@ def _instantiations():
             names += [f"cross_entropy_warp_rows<{t}, {k}>"]
         names += [f"cross_entropy_rows<{t}>", f"gae<{t}>", f"matmul_naive<{t}>", f"im2col<{t}>", f"col2im<{t}>"]
         names += [f"adam<{t}, {d}>" for d in _BOOLS]
-        tile = ", ".join(map(str, _TILES["small"]))
-        names += [f"matmul_tiled<{t}, {tile}, {ta}, {tb}>" for ta in _BOOLS for tb in _BOOLS]
+        names += [f"gather_segments<{t}>", f"squared_error<{t}>"]
+        names += [_tiled_name(t, ta, tb, PLAIN, None, False) for ta in (False, True) for tb in (False, True)]
+        # the dense layers: ∂L/∂W with ∂L/∂b as row sums, the forward pass, and δ of the layer below
+        names += [_tiled_name(t, True, False, PLAIN, None, True)]
+        names += [_tiled_name(t, False, True, BIAS_ACTIVATION, act, False) for act in _ACTIVATIONS]
+        names += [_tiled_name(t, False, False, TIMES_DERIVATIVE, act, False) for act in _ACTIVATIONS if act]
     names += [f"matmul_tiled_float4<{ta}, {tb}>" for ta in _BOOLS for tb in _BOOLS]
     names += [f"adam_float4<{d}>" for d in _BOOLS]
     return names
@@ -52,6 +66,8 @@ def _instantiations():
 _module = None
 
 
+# -- the four functions that touch the GPU itself (tests/kernels/test_cupy_raw_on_cpu.py replaces them, to run
+# this file on NumPy arrays with the kernels executed by a CPU emulator of CUDA) -----------------------------------
 def kernel(name: str):
     """The compiled kernel `name` (a template instantiation, e.g. "gae<float>"); compiles the module once."""
     global _module
@@ -59,6 +75,20 @@ def kernel(name: str):
         source = (Path(__file__).with_name("cupy_raw.cu")).read_text()
         _module = cupy.RawModule(code=source, options=("-std=c++17",), name_expressions=_instantiations())
     return _module.get_function(name)
+
+
+def _address(array) -> int:
+    """The device address of an array's first element."""
+    return array.data.ptr
+
+
+def _device_id(array) -> int:
+    return array.device.id
+
+
+def _grid_limit() -> int:
+    """Enough 256-thread blocks to fill every multiprocessor several times over; more only adds scheduling."""
+    return 8 * cupy.cuda.Device().attributes["MultiProcessorCount"]
 
 
 def _type(array) -> str:
@@ -187,7 +217,7 @@ def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
     if on_device:
         counter = step.astype(cupy.float64, copy=False).reshape(1)
     else:
-        device = param.device.id
+        device = _device_id(param)
         counter = _NO_COUNTER.get(device)
         if counter is None:
             counter = _NO_COUNTER[device] = cupy.zeros(1, dtype=cupy.float64)
@@ -196,7 +226,7 @@ def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
     args = (np.float64(host_step), counter, np.float64(lr), np.float64(beta1), np.float64(beta2), np.float64(eps),
             np.float64(weight_decay), np.bool_(decoupled))
     n = param.size
-    vectorized = param.dtype == np.float32 and n % 4 == 0 and all(a.data.ptr % 16 == 0 for a in (param, grad, m, v))
+    vectorized = param.dtype == np.float32 and n % 4 == 0 and all(_address(a) % 16 == 0 for a in (param, grad, m, v))
     if vectorized:
         blocks = max(1, min(_grid_limit(), math.ceil(n // 4 / 256)))
         kernel(f"adam_float4<{flag}>")((blocks,), (256,), (param, grad, m, v, np.int64(n // 4)) + args)
@@ -204,11 +234,6 @@ def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
         blocks = max(1, min(_grid_limit(), math.ceil(n / 256)))
         kernel(f"adam<{_type(param)}, {flag}>")((blocks,), (256,), (param, grad, m, v, np.int64(n)) + args)
     return param
-
-
-def _grid_limit() -> int:
-    """Enough 256-thread blocks to fill every multiprocessor several times over; more only adds scheduling."""
-    return 8 * cupy.cuda.Device().attributes["MultiProcessorCount"]
 
 
 # -- GAE ----------------------------------------------------------------------------------------------------
@@ -268,20 +293,36 @@ def matmul_naive(a, b):
     return c.reshape(out_shape)
 
 
-def tiled_product(a3, b3, m, n, k, batch=1, stride_a=0, stride_b=0, alpha=1.0, trans_a=False, trans_b=False):
-    """C = alpha · op(A) · op(B) with the tiled kernels, on contiguous operands (op: transposed when trans_*);
-    the building block of matmul, of the dense layer's Wᵀ and of the K-FAC factor AᵀA / n."""
+_NULL = np.uint64(0)  # a null pointer argument
+
+
+def tiled_product(a3, b3, m, n, k, batch=1, stride_a=0, stride_b=0, alpha=1.0, trans_a=False, trans_b=False,
+                  shape=None, epilogue=PLAIN, activation=None, vec=None, row_sums=None):
+    """C = alpha · op(A) · op(B) with the tiled kernels, on contiguous operands (op: transposed when trans_*),
+    returned with `shape` (default: flat); the building block of matmul, of the dense layers and of the K-FAC
+    factor AᵀA / n. `epilogue`, `activation` and `vec` (bias or layer output) choose what happens to each
+    element before it is stored, `row_sums` (an array of length batch · m) receives Σ_k op(A)[r, k]: see
+    matmul_tiled in cupy_raw.cu."""
     dtype = a3.dtype
-    flags = f"{'true' if trans_a else 'false'}, {'true' if trans_b else 'false'}"
-    if dtype == np.float32 and m >= 128 and n >= 128:
+    c = cupy.empty(batch * m * n if shape is None else shape, dtype=dtype)
+    if c.size == 0:  # no tile to launch (a CUDA grid needs ≥ 1 block)
+        if row_sums is not None:
+            op_a = a3.reshape(batch, k, m).swapaxes(1, 2) if trans_a else a3.reshape(batch, m, k)
+            row_sums[...] = op_a.sum(axis=2).reshape(-1)
+        return c
+    plain = epilogue == PLAIN and row_sums is None
+    if plain and dtype == np.float32 and m >= 128 and n >= 128:
+        flags = ", ".join(_BOOLS[int(f)] for f in (trans_a, trans_b))
         name, (bm, bn), threads = f"matmul_tiled_float4<{flags}>", (128, 128), 256
+        extra = ()
     else:
         bm, bn, bk, tm, tn = _TILES["small"]
-        name, threads = f"matmul_tiled<{_type(a3)}, {bm}, {bn}, {bk}, {tm}, {tn}, {flags}>", (bm // tm) * (bn // tn)
-    c = cupy.empty(batch * m * n, dtype=dtype)
+        name, threads = _tiled_name(_type(a3), trans_a, trans_b, epilogue, activation, row_sums is not None), \
+            (bm // tm) * (bn // tn)
+        extra = (_NULL if vec is None else vec, _NULL if row_sums is None else row_sums)
     kernel(name)((math.ceil(n / bn), math.ceil(m / bm), batch), (threads,),
                  (a3, b3, c, np.int32(m), np.int32(n), np.int32(k), np.int64(stride_a), np.int64(stride_b),
-                  dtype.type(alpha)))
+                  dtype.type(alpha)) + extra)
     return c
 
 
@@ -301,9 +342,9 @@ def matmul_tiled(a, b):
         (a2, trans_a), (b2, trans_b) = _plain_or_transposed(a), _plain_or_transposed(b)
         _type(a2)
         m, k, n = a.shape[0], a.shape[1], b.shape[1]
-        return tiled_product(a2, b2, m, n, k, trans_a=trans_a, trans_b=trans_b).reshape(m, n)
+        return tiled_product(a2, b2, m, n, k, trans_a=trans_a, trans_b=trans_b, shape=(m, n))
     a3, b3, stride_a, stride_b, m, n, k, batch, out_shape = _batched(a, b)
-    return tiled_product(a3, b3, m, n, k, batch, stride_a, stride_b).reshape(out_shape)
+    return tiled_product(a3, b3, m, n, k, batch, stride_a, stride_b, shape=out_shape)
 
 
 @register("kfac_factor", RAW)
@@ -311,7 +352,121 @@ def kfac_factor(a):
     """E[a aᵀ] ≈ AᵀA / n with the tiled kernel reading A transposed: no transposed copy is made."""
     (a,) = require_contiguous(a)
     n, d = a.shape
-    return tiled_product(a, a, d, d, n, alpha=1.0 / n, trans_a=True).reshape(d, d)
+    return tiled_product(a, a, d, d, n, alpha=1.0 / n, trans_a=True, shape=(d, d))
+
+
+# -- dense layers: each step of a layer, forward or backward, one launch of the tiled kernel -----------------------
+def _dense_operands(name, first, weight, first_what, weight_axis, width):
+    """Check and make contiguous the operands of a dense-layer op (2-D, one dtype, widths that chain)."""
+    if first.ndim != 2 or weight.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D {first_what} and a 2-D weight, got shapes {first.shape} and "
+                         f"{weight.shape}")
+    if first.dtype != weight.dtype:
+        raise TypeError(f"{name}: {first_what} and weight must share a dtype, got {first.dtype} and {weight.dtype}")
+    if first.shape[1] != weight.shape[weight_axis]:
+        raise ValueError(f"{name}: {first_what} of shape {first.shape} does not chain with a weight of shape "
+                         f"{weight.shape} ({width})")
+    _type(first)
+    return require_contiguous(first, weight)
+
+
+def _checked_activation(activation):
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"dense layers: activation must be None or one of "
+                         f"{', '.join(repr(a) for a in _ACTIVATIONS if a)}, got {activation!r}")
+    return activation
+
+
+@register("dense_forward", RAW)
+def dense_forward(h, weight, bias=None, activation=None):
+    h, weight = _dense_operands("dense_forward", h, weight, "input", 1, "the weight is (out, in)")
+    if bias is not None:
+        if bias.shape != weight.shape[:1] or bias.dtype != weight.dtype:
+            raise ValueError(f"dense_forward: bias must have shape {weight.shape[:1]} and dtype {weight.dtype}, "
+                             f"got {bias.shape} {bias.dtype}")
+        (bias,) = require_contiguous(bias)
+    (n, k), m = h.shape, weight.shape[0]
+    # h Wᵀ: W (out, in) is read transposed in place
+    return tiled_product(h, weight, n, m, k, trans_b=True, shape=(n, m), epilogue=BIAS_ACTIVATION,
+                         activation=_checked_activation(activation), vec=bias)
+
+
+@register("dense_delta", RAW)
+def dense_delta(delta, weight, y=None, activation=None):
+    delta, weight = _dense_operands("dense_delta", delta, weight, "delta", 0, "the weight is (out, in)")
+    (n, k), m = delta.shape, weight.shape[1]
+    if _checked_activation(activation) is None:
+        return tiled_product(delta, weight, n, m, k, shape=(n, m))
+    if y is None or y.shape != (n, m) or y.dtype != delta.dtype:
+        raise ValueError(f"dense_delta: the layer below's output y must have shape {(n, m)} and dtype "
+                         f"{delta.dtype}, got {None if y is None else (y.shape, y.dtype)}")
+    (y,) = require_contiguous(y)
+    return tiled_product(delta, weight, n, m, k, shape=(n, m), epilogue=TIMES_DERIVATIVE, activation=activation,
+                         vec=y)
+
+
+@register("dense_param_grads", RAW)
+def dense_param_grads(delta, h, weight=True, bias=True):
+    if delta.ndim != 2 or h.ndim != 2 or delta.shape[0] != h.shape[0] or delta.dtype != h.dtype:
+        raise ValueError(f"dense_param_grads: expected delta (N, out) and h (N, in) of one dtype, got "
+                         f"{delta.shape} {delta.dtype} and {h.shape} {h.dtype}")
+    delta, h = require_contiguous(delta, h)
+    (n, out), width = delta.shape, h.shape[1]
+    if not weight:
+        return None, (delta.sum(axis=0) if bias else None)
+    gb = cupy.empty(out, dtype=delta.dtype) if bias else None
+    _type(delta)
+    # ∂L/∂W = δᵀ h (δ read transposed in place); its row sums Σ_n δ_n are ∂L/∂b
+    gw = tiled_product(delta, h, out, width, n, trans_a=True, shape=(out, width), row_sums=gb)
+    return gw, gb
+
+
+# -- the squared error ---------------------------------------------------------------------------------------------
+@register("squared_error", RAW)
+def squared_error(x, y, scale):
+    if x.shape != y.shape or x.dtype != y.dtype:
+        raise ValueError(f"squared_error: x and y must have one shape and dtype, got {x.shape} {x.dtype} and "
+                         f"{y.shape} {y.dtype}")
+    x, y = require_contiguous(x, y)
+    out = cupy.empty((), dtype=x.dtype)
+    kernel(f"squared_error<{_type(x)}>")((1,), (256,), (x, y, out, np.int64(x.size), np.float64(scale)))
+    return out
+
+
+# -- many copies in one launch ---------------------------------------------------------------------------------------
+_COPY_SEGMENTS = 32  # COPY_SEGMENTS in cupy_raw.cu: the layout of its struct CopySegments, field by field
+_SEGMENTS_DTYPE = np.dtype({"names": ["src", "dst", "end", "count"],
+                            "formats": [(np.uint64, _COPY_SEGMENTS), (np.uint64, _COPY_SEGMENTS),
+                                        (np.int64, _COPY_SEGMENTS), np.int32],
+                            "offsets": [0, 256, 512, 768], "itemsize": 776})
+
+
+@register("gather_into", RAW)
+def gather_into(flat, views, arrays):
+    """views[i][...] = arrays[i], 32 copies per launch: each launch's struct argument carries the addresses."""
+    if len(views) != len(arrays):
+        raise ValueError(f"gather_into: {len(views)} destinations but {len(arrays)} arrays")
+    pairs = []
+    for i, (view, array) in enumerate(zip(views, arrays)):
+        if not view.flags.c_contiguous:
+            raise ValueError(f"gather_into: destination {i} must be C-contiguous, got strides {view.strides}")
+        if array.shape != view.shape:
+            array = cupy.broadcast_to(array, view.shape)  # as view[...] = array would, or a clear error
+        if array.dtype != view.dtype or not array.flags.c_contiguous:
+            array = cupy.ascontiguousarray(array, dtype=view.dtype)
+        if view.size:
+            pairs.append((array, view))
+    for start in range(0, len(pairs), _COPY_SEGMENTS):
+        chunk = pairs[start:start + _COPY_SEGMENTS]
+        segments = np.zeros(1, dtype=_SEGMENTS_DTYPE)
+        sizes = np.cumsum([view.size for _, view in chunk])
+        segments["src"][0, :len(chunk)] = [_address(array) for array, _ in chunk]
+        segments["dst"][0, :len(chunk)] = [_address(view) for _, view in chunk]
+        segments["end"][0, :len(chunk)] = sizes
+        segments["count"] = len(chunk)
+        blocks = max(1, min(_grid_limit(), math.ceil(int(sizes[-1]) / 256)))
+        kernel(f"gather_segments<{_type(flat)}>")((blocks,), (256,), (segments,))
+    return flat
 
 
 # -- convolution as a matrix product -------------------------------------------------------------------------------

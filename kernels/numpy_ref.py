@@ -222,3 +222,69 @@ def col2im(cols, shape, kh, kw, stride=1, padding=0):
         for j in range(kw):
             x[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += cols[:, :, i, j]
     return x[:, :, padding : padding + h, padding : padding + w] if padding else x
+
+
+# -- dense layers (book eqs. 1.3–1.6): the forward pass and the two halves of backpropagation ---------------------
+# a layer's activation by name: (f, its derivative written with the output, f'(z) ⊙ g = <f>_backward(g, f(z)))
+ACTIVATIONS = {"tanh": (tanh, tanh_backward), "relu": (relu, relu_backward), "sigmoid": (sigmoid, sigmoid_backward)}
+
+
+def activation_pair(activation):
+    """(f, f_backward) for an activation name; (None, None) for None (the identity)."""
+    if activation is None:
+        return None, None
+    try:
+        return ACTIVATIONS[activation]
+    except KeyError:
+        raise ValueError(f"dense layers: activation must be None or one of {', '.join(map(repr, ACTIVATIONS))}, "
+                         f"got {activation!r}") from None
+
+
+@register("dense_forward", REF)
+def dense_forward(h, weight, bias=None, activation=None):
+    """h_l = f(h_{l−1} Wᵀ + b) for a batch of rows h (N, in), W (out, in), b (out,) or None."""
+    f, _ = activation_pair(activation)
+    z = array_module(h).matmul(h, weight.T)  # z_l = h_{l−1} W_lᵀ + b_l
+    if bias is not None:
+        z = z + bias
+    return z if f is None else f(z)
+
+
+@register("dense_delta", REF)
+def dense_delta(delta, weight, y=None, activation=None):
+    """δ_{l−1} = f_{l−1}'(z_{l−1}) ⊙ δ_l W_l: the error handed to the layer below, whose output y = f_{l−1}(z_{l−1})
+    gives the derivative; with activation None (the network's input, or a linear layer below) just δ_l W_l."""
+    _, f_backward = activation_pair(activation)
+    g = array_module(delta).matmul(delta, weight)  # ∂L/∂h_{l−1} = δ_l W_l
+    return g if f_backward is None else f_backward(g, y)
+
+
+@register("dense_param_grads", REF)
+def dense_param_grads(delta, h, weight=True, bias=True):
+    """(∂L/∂W_l, ∂L/∂b_l) = (δ_lᵀ h_{l−1}, Σ_n δ_l,n); a gradient not asked for (False) is None."""
+    xp = array_module(delta)
+    return (xp.matmul(delta.T, h) if weight else None), (delta.sum(axis=0) if bias else None)
+
+
+# -- the squared error, the value loss of nearly every RL network (book eq. 1.19) ---------------------------------
+@register("squared_error", REF)
+def squared_error(x, y, scale):
+    """scale · Σ (x − y)², a 0-d array (scale = 1/n for the mean squared error)."""
+    d = x - y
+    return array_module(d).asarray((d * d).sum() * scale, dtype=d.dtype)
+
+
+@register("squared_error_backward", REF)
+def squared_error_backward(g, x, y, scale):
+    """∂/∂x of g · scale · Σ (x − y)² = 2 · scale · g · (x − y)  (g: the 0-d upstream gradient)."""
+    return g * (2 * scale) * (x - y)
+
+
+# -- many small copies (the optimizer's gather of gradients into its flat buffer) ----------------------------------
+@register("gather_into", REF)
+def gather_into(flat, views, arrays):
+    """views[i][...] = arrays[i] for views of one flat buffer `flat` (which says the backend): one assignment
+    each here; one kernel launch for all of them in cupy_raw (a GPU's cost is the launches, not the bytes)."""
+    for view, array in zip(views, arrays):
+        view[...] = array
+    return flat

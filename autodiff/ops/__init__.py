@@ -14,13 +14,11 @@ import numpy as np
 import kernels
 from autodiff import function
 from autodiff.ops import arithmetic, dense, elementwise, reduction, shape  # noqa: F401
-from autodiff.ops.dense import numpy_sum_rows
 
 
 def array_namespace(xp):
     return SimpleNamespace(
         sum_to=shape.array_sum_to,
-        sum_rows=numpy_sum_rows if xp is np else (lambda g: g.sum(axis=0)),
         broadcast_to=xp.broadcast_to,
         where=xp.where,
         exp=xp.exp,
@@ -36,6 +34,8 @@ def array_namespace(xp):
         sigmoid_backward=kernels.sigmoid_backward,
         relu_backward=kernels.relu_backward,
         matmul=kernels.matmul,
+        dense_delta=kernels.dense_delta,
+        dense_param_grads=kernels.dense_param_grads,
         to_device=shape.move_array,
     )
 
@@ -43,9 +43,8 @@ def array_namespace(xp):
 def tensor_namespace():
     import autodiff as ad
 
-    return SimpleNamespace(
+    namespace = SimpleNamespace(
         sum_to=shape.sum_to,
-        sum_rows=lambda g: g.sum(axis=0),
         broadcast_to=shape.broadcast_to,
         where=ad.where,
         exp=ad.exp,
@@ -63,8 +62,17 @@ def tensor_namespace():
         sigmoid_backward=lambda g, y: g * y * (1 - y),
         relu_backward=lambda g, y: g * (y.data > 0),
         matmul=ad.matmul,
+        dense_param_grads=lambda delta, h, weight, bias: (ad.matmul(delta.T, h) if weight else None,
+                                                          delta.sum(axis=0) if bias else None),
         to_device=lambda g, device: g.to(device),
     )
+
+    def dense_delta(delta, weight, y, activation):  # δ W ⊙ f'(y), written with the derivatives above
+        g = ad.matmul(delta, weight)
+        return g if activation is None else getattr(namespace, f"{activation}_backward")(g, y)
+
+    namespace.dense_delta = dense_delta
+    return namespace
 
 
 class _LazyCupyNamespace(dict):

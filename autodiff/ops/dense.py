@@ -18,51 +18,22 @@ recorded ops, so gradients of gradients flow through it too.
 
 from __future__ import annotations
 
-import functools
-
-import numpy as np
-
 import kernels
 from autodiff.function import Function
 from autodiff.ops.arithmetic import matmul
 from autodiff.ops.elementwise import Relu, Sigmoid, Tanh
 
-# the activations a stack can apply: name -> (kernel, the name of its derivative `<f>_backward(g, y)`, which
-# reads the output y = f(z), and the activation as its own op, for the layer-by-layer composition)
-ACTIVATIONS = {"tanh": (kernels.tanh, "tanh_backward", Tanh),  # tanh' = 1 − y²  (book eq. 1.9)
-               "relu": (kernels.relu, "relu_backward", Relu),  # relu' = [y > 0]  (book eq. 1.10)
-               "sigmoid": (kernels.sigmoid, "sigmoid_backward", Sigmoid)}  # σ' = y (1 − y)  (book eq. 1.8)
+# the activations a stack can apply: name -> (the name of its derivative `<f>_backward(g, y)`, which reads the
+# output y = f(z), and the activation as its own op, for the layer-by-layer composition)
+ACTIVATIONS = {"tanh": ("tanh_backward", Tanh),  # tanh' = 1 − y²  (book eq. 1.9)
+               "relu": ("relu_backward", Relu),  # relu' = [y > 0]  (book eq. 1.10)
+               "sigmoid": ("sigmoid_backward", Sigmoid)}  # σ' = y (1 − y)  (book eq. 1.8)
 
-
-@functools.lru_cache(maxsize=64)
-def _ones(n: int, dtype) -> np.ndarray:
-    ones = np.ones(n, dtype)
-    ones.flags.writeable = False
-    return ones
-
-
-def numpy_sum_rows(g):
-    """Σ_n g_n, the column sums of a 2-D NumPy array, as the product 1ᵀ g: on the small arrays of RL, BLAS's
-    matrix-vector product takes half the time of NumPy's sum along axis 0."""
-    return np.matmul(_ones(g.shape[0], g.dtype), g)
-
-
-def layer_forward(h, weight, bias, activation):
-    """h_l = f(h_{l−1} Wᵀ + b) on arrays."""
-    out = kernels.matmul(h, weight.T)
-    if bias is not None:
-        out += bias
-    return out if activation is None else ACTIVATIONS[activation][0](out)
-
-
-def layer_backward(ops, g, h, weight, y, activation, needs):
-    """∂L/∂(h, W, b) of one layer, given g = ∂L/∂y for its output y = f(h Wᵀ + b) (None where not needed)."""
-    if activation is not None:
-        g = getattr(ops, ACTIVATIONS[activation][1])(g, y)  # δ = ∂L/∂z = f'(z) ⊙ g
-    gh = ops.matmul(g, weight) if needs[0] else None  # ∂L/∂h = δ W
-    gw = ops.matmul(g.T, h) if needs[1] else None  # ∂L/∂W = δᵀ h
-    gb = ops.sum_rows(g) if needs[2] else None  # ∂L/∂b = Σ_n δ_n
-    return gh, gw, gb
+# The arithmetic of each step is a kernel (kernels/numpy_ref.py says it plainest), so that a GPU runs each
+# layer's step as one launch (kernels/cupy_raw.cu):
+#   kernels.dense_forward(h, W, b, f)        h_l = f(h_{l−1} Wᵀ + b)
+#   ops.dense_param_grads(δ, h, w?, b?)      ∂L/∂W = δᵀ h,  ∂L/∂b = Σ_n δ_n
+#   ops.dense_delta(δ, W, y, f)              δ_{l−1} = f'(z_{l−1}) ⊙ δ W, with y = h_{l−1} = f(z_{l−1})
 
 
 class Linear(Function):
@@ -70,11 +41,13 @@ class Linear(Function):
     (transpose, matmul, broadcast, add) compute the same, four times slower on the small layers RL uses."""
 
     def forward(self, x, weight, bias=None):
-        return layer_forward(x, weight, bias, None)
+        return kernels.dense_forward(x, weight, bias, None)
 
     def backward(self, g):
         x, weight, _ = self.args
-        return layer_backward(self.ops, g, x, weight, None, None, self.needs)
+        ops, needs = self.ops, self.needs
+        gw, gb = ops.dense_param_grads(g, x, needs[1], needs[2])  # δ = g: no activation
+        return (ops.dense_delta(g, weight, None, None) if needs[0] else None), gw, gb
 
 
 class DenseStack(Function):
@@ -85,7 +58,7 @@ class DenseStack(Function):
         self.activations = activations
         self.hs = hs = [x]  # h_0, ..., h_L: the backward pass reads them
         for l, activation in enumerate(activations):
-            hs.append(layer_forward(hs[l], params[2 * l], params[2 * l + 1], activation))
+            hs.append(kernels.dense_forward(hs[l], params[2 * l], params[2 * l + 1], activation))
         return hs[-1]
 
     def backward(self, g):
@@ -97,13 +70,16 @@ class DenseStack(Function):
                 hs.append(_activate(linear(hs[l], params[2 * l], params[2 * l + 1]), activation))
         else:
             hs = self.hs
+        last = activations[-1]
+        delta = g if last is None else getattr(ops, ACTIVATIONS[last][0])(g, hs[-1])  # δ_L = f_L'(z_L) ⊙ ∂L/∂h_L
         grads = [None] * len(params)
         for l in range(len(activations) - 1, -1, -1):  # δ flows from the last layer to the first
-            # δ W goes on only if x or a layer below needs a gradient
-            layer_needs = (any(needs[:2 * l + 1]), needs[2 * l + 1], needs[2 * l + 2])
-            g, grads[2 * l], grads[2 * l + 1] = layer_backward(ops, g, hs[l], params[2 * l], hs[l + 1],
-                                                               activations[l], layer_needs)
-        return (g, *grads)
+            grads[2 * l], grads[2 * l + 1] = ops.dense_param_grads(delta, hs[l], needs[2 * l + 1], needs[2 * l + 2])
+            if not any(needs[:2 * l + 1]):  # neither x nor a layer below needs a gradient: stop here
+                return (None, *grads)
+            below = activations[l - 1] if l else None  # the input x has no activation
+            delta = ops.dense_delta(delta, params[2 * l], hs[l] if below else None, below)
+        return (delta, *grads)
 
     @staticmethod
     def fits(x, params) -> bool:
@@ -125,7 +101,7 @@ class DenseStack(Function):
 
 
 def _activate(out, activation):
-    return out if activation is None else ACTIVATIONS[activation][2].apply(out)
+    return out if activation is None else ACTIVATIONS[activation][1].apply(out)
 
 
 def linear(x, weight, bias=None):

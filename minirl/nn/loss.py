@@ -46,22 +46,19 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 class SquaredError(Function):
     """scale · Σ (x − y)² as one node (scale = 1/n for the mean): the value loss of nearly every RL network.
     The composition (x − y, a product, a sum) is three nodes whose backward rules broadcast and multiply
-    the gradient back; this one's rule is the derivative itself, ∂/∂x = 2·scale·(x − y) = −∂/∂y."""
+    the gradient back; this one's rule is the derivative itself, ∂/∂x = 2·scale·(x − y) = −∂/∂y, and both
+    directions are one kernel each (`kernels.squared_error`, `kernels.squared_error_backward`)."""
 
     def forward(self, x, y, scale):
         self.scale = scale
-        self.diff = d = x - y  # kept for the backward rule
-        # Σ d² as one dot product on NumPy (half the time of d * d and a sum); not on CuPy, where it is a
-        # cuBLAS call, which a CUDA graph cannot capture
-        return (np.vdot(d, d) if type(d) is np.ndarray else (d * d).sum()) * scale
+        return kernels.squared_error(x, y, scale)
 
     def backward(self, g):
+        x, y = self.args
         if self.graph:  # create_graph: the same rule, composed of differentiable ops
-            x, y = self.args
-            d = x - y
+            gx = g * (2 * self.scale) * (x - y)
         else:
-            d = self.diff
-        gx = g * (2 * self.scale) * d
+            gx = kernels.squared_error_backward(g, x, y, self.scale)
         return gx if self.needs[0] else None, -gx if self.needs[1] else None
 
 

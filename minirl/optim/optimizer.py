@@ -9,10 +9,10 @@ between steps and a network can train its parts at different rates:
 
 Flat buffers (why, and what it means for you). Each group keeps its parameters as *views* into one contiguous
 array, and every state array of the rule (Adam's m and v, a momentum buffer) as one array of the same length.
-A step then gathers the gradients into one flat array and calls the update kernel (`kernels.adam`,
-`kernels.sgd`, ...) once for the whole group instead of once per parameter: RL networks have few, small
-weight matrices, and per-call overhead, not arithmetic, dominates their update. It also lets a GPU kernel
-update everything in one launch. Consequences:
+A step then gathers the gradients into one flat array (`kernels.gather_into`: one launch on the GPU) and calls
+the update kernel (`kernels.adam`, `kernels.sgd`, ...) once for the whole group instead of once per parameter:
+RL networks have few, small weight matrices, and per-call overhead, not arithmetic, dominates their update. It
+also lets a GPU kernel update everything in one launch. Consequences:
 
 - after ``Optimizer(params)``, ``p.data`` is a view into the group's buffer; in-place writes (``p.data[...] =``,
   `Module.load_state_dict`) keep it so. Code that *rebinds* ``p.data`` (`Module.to`, a manual copy) is fine
@@ -31,6 +31,7 @@ import copy
 
 import numpy as np
 
+import kernels
 from autodiff import Tensor
 from autodiff.grad_mode import enable_grad
 from kernels import registry
@@ -211,8 +212,7 @@ class Optimizer:
                 flat.state_array(name, self._state_fill(name, group))
         maximize = group.get("maximize", False)
         if flat.uniform and not any([g is None for g in grads]):
-            for view, g in zip(flat.grad_views, grads):  # the gradients into the flat buffer, one after the other
-                view[...] = g
+            kernels.gather_into(flat.grad, flat.grad_views, grads)  # the gradients into the flat buffer
             if maximize:  # gradient ascent: follow +∂J/∂θ
                 flat.xp.negative(flat.grad, out=flat.grad)
             step = int(flat.steps[0]) + 1

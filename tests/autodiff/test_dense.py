@@ -117,15 +117,3 @@ def test_dense_stack_rejects_an_unknown_activation():
         ad.dense_stack(make_leaf(x_values), interleave([make_leaf(w) for w, _ in params], [None] * 3), ["softmax"] * 3)
     with pytest.raises(ValueError, match=r"dense_stack: 3 activations need 6 params \(W_1, b_1, ...\), got 3"):
         ad.dense_stack(make_leaf(x_values), [make_leaf(w) for w, _ in params], ["tanh"] * 3)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(64, 64), (5, 3), (1, 4), (0, 3), (7, 1)])
-def test_bias_gradient_as_a_product_with_ones_equals_the_column_sums(shape, dtype):
-    from autodiff.ops.dense import numpy_sum_rows
-
-    g = np.random.default_rng(0).standard_normal(shape).astype(dtype)
-    sums = numpy_sum_rows(g)
-    assert sums.dtype == dtype and sums.shape == shape[1:] and sums.flags.writeable
-    np.testing.assert_allclose(sums, g.sum(axis=0), rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
-    assert numpy_sum_rows(g) is not sums  # a fresh array each time (it becomes a leaf's .grad)

@@ -1,0 +1,154 @@
+"""kernels/cupy_raw.py as a whole, on the CPU: its Python (checks, copies, launch shapes, arguments) and its
+CUDA C (kernels/cupy_raw.cu, compiled by g++ and run by the emulator of cuda_on_cpu.py), against numpy_ref on
+the very inputs the GPU tests use (test_kernels_gpu.py's table: random, float32, strided, transposed,
+broadcast, 0-d, tile edges, ...).
+
+CI has no GPU. Here a private copy of cupy_raw.py is loaded with NumPy standing in for CuPy (every array
+function it calls exists in both) and the four functions of it that touch the GPU itself replaced: `kernel`
+returns the emulator's kernel, `_address` an array's host address, `_device_id` 0 and `_grid_limit` 2 (so
+that grid-stride loops really loop). Its implementations are collected, not registered: the real registry
+never sees them. What this cannot check (timing, coalescing, concurrency between blocks, CuPy's own calls) is
+left to the GPU tests.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cuda_on_cpu import CompilerNotFound, CudaOnCpu, find_compiler
+from test_kernels_gpu import _cases
+
+import kernels
+from kernels import registry
+
+try:
+    find_compiler()
+except CompilerNotFound as exc:
+    pytest.skip(str(exc), allow_module_level=True)
+
+KERNELS = Path(kernels.__file__).resolve().parent
+
+
+def _load_cupy_raw_on_numpy():
+    """A private copy of kernels/cupy_raw.py on NumPy arrays, and its implementations {(op, impl): fn}."""
+    collected = {}
+
+    def collect(op, impl):
+        def add(fn):
+            collected[op, impl] = fn
+            return fn
+        return add
+
+    spec = importlib.util.spec_from_file_location("cupy_raw_on_cpu", KERNELS / "cupy_raw.py")
+    module = importlib.util.module_from_spec(spec)
+    saved_cupy, saved_register = sys.modules.get("cupy"), registry.register
+    sys.modules["cupy"], registry.register = np, collect
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        registry.register = saved_register
+        if saved_cupy is None:
+            del sys.modules["cupy"]
+        else:
+            sys.modules["cupy"] = saved_cupy
+    return module, collected
+
+
+MODULE, IMPLEMENTATIONS = _load_cupy_raw_on_numpy()
+
+
+@pytest.fixture(scope="module")
+def raw():
+    """The private cupy_raw with every instantiation it names compiled by the emulator."""
+    try:
+        emulator = CudaOnCpu(KERNELS / "cupy_raw.cu", MODULE._instantiations())
+    except CompilerNotFound as exc:
+        pytest.skip(str(exc))
+    MODULE.kernel = emulator.get_function
+    MODULE._address = lambda array: array.ctypes.data
+    MODULE._device_id = lambda array: 0
+    MODULE._grid_limit = lambda: 2
+    return MODULE
+
+
+def _close(got, expected, what):
+    if expected is None:
+        assert got is None, f"{what}: got an array, numpy_ref gives None"
+        return
+    got, expected = np.asarray(got), np.asarray(expected)
+    assert got.shape == expected.shape, f"{what}: shape {got.shape}, numpy_ref gives {expected.shape}"
+    assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype}, numpy_ref gives {expected.dtype}"
+    tight = expected.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-9 if tight else 1e-4, atol=1e-10 if tight else 1e-5,
+                               err_msg=what)
+
+
+def test_every_cupy_raw_op_is_covered():
+    assert {op for op, _ in IMPLEMENTATIONS} >= {"dense_forward", "dense_delta", "dense_param_grads", "squared_error",
+                                                "gather_into", "adam", "matmul", "softmax_cross_entropy"}
+    for op, impl in IMPLEMENTATIONS:
+        assert impl.startswith("cupy_raw") and _cases(op), f"{op} {impl}: no inputs in test_kernels_gpu._cases"
+
+
+@pytest.mark.parametrize("op, impl", sorted(IMPLEMENTATIONS), ids=lambda v: v)
+def test_cupy_raw_on_the_cpu_matches_numpy_ref(raw, op, impl):
+    candidate, reference = IMPLEMENTATIONS[op, impl], kernels.get(op, "numpy_ref")
+    for label, build in _cases(op):
+        args, kwargs = build(np)
+        ref_args, ref_kwargs = build(np)
+        with np.errstate(all="ignore"):  # the 0/0 of an all −inf row, as the reference gives it
+            expected = reference(*ref_args, **ref_kwargs)
+        got = candidate(*args, **kwargs)
+        what = f"{op} {impl} on {label} inputs"
+        if isinstance(expected, tuple):
+            assert isinstance(got, tuple) and len(got) == len(expected), what
+            for i, (g, e) in enumerate(zip(got, expected)):
+                _close(g, e, f"{what}, output {i}")
+        else:
+            _close(got, expected, what)
+        for i, (g, e) in enumerate(zip(args, ref_args)):  # in-place updates agree; inputs are left alone
+            if isinstance(e, np.ndarray) and e.flags.writeable:
+                _close(g, e, f"{what}, argument {i} after the call")
+
+
+def test_the_tiled_product_sums_rows_and_applies_each_epilogue(raw):
+    """The epilogues on a product bigger than one tile in every direction, batch 1, both dtypes."""
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        a, b = rng.standard_normal((70, 45)).astype(dtype), rng.standard_normal((45, 37)).astype(dtype)
+        bias, y = rng.standard_normal(37).astype(dtype), np.tanh(rng.standard_normal((70, 37))).astype(dtype)
+        tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+        product = a.astype(np.float64) @ b
+        sums = np.empty(70, dtype)
+        # A read transposed in place, as ∂L/∂W = δᵀ h reads δ; its row sums are ∂L/∂b
+        out = raw.tiled_product(np.ascontiguousarray(a.T), b, 70, 37, 45, trans_a=True, shape=(70, 37), row_sums=sums)
+        np.testing.assert_allclose(out, product, **tol)
+        np.testing.assert_allclose(sums, a.sum(axis=1), **tol)
+        out = raw.tiled_product(a, np.ascontiguousarray(b.T), 70, 37, 45, trans_b=True, shape=(70, 37),
+                                epilogue=raw.BIAS_ACTIVATION, activation="sigmoid", vec=bias)
+        np.testing.assert_allclose(out, 1 / (1 + np.exp(-(product + bias))), **tol)
+        out = raw.tiled_product(a, b, 70, 37, 45, shape=(70, 37), epilogue=raw.TIMES_DERIVATIVE,
+                                activation="tanh", vec=y)
+        np.testing.assert_allclose(out, product * (1 - y.astype(np.float64) ** 2), **tol)
+
+
+def test_the_dense_ops_refuse_what_they_cannot_compute(raw):
+    h, w = np.ones((4, 3)), np.ones((5, 3))
+    with pytest.raises(ValueError, match=r"dense_forward: input of shape \(4, 3\) does not chain with a weight of "
+                                         r"shape \(5, 2\)"):
+        raw.dense_forward(h, np.ones((5, 2)))
+    with pytest.raises(TypeError, match="dense_forward: input and weight must share a dtype, got float64 and float32"):
+        raw.dense_forward(h, w.astype(np.float32))
+    with pytest.raises(ValueError, match=r"bias must have shape \(5,\)"):
+        raw.dense_forward(h, w, np.ones(4))
+    with pytest.raises(ValueError, match="activation must be None or one of 'tanh', 'relu', 'sigmoid', got 'elu'"):
+        raw.dense_forward(h, w, None, "elu")
+    with pytest.raises(ValueError, match=r"dense_delta: the layer below's output y must have shape \(4, 3\)"):
+        raw.dense_delta(np.ones((4, 5)), w, None, "tanh")
+    with pytest.raises(ValueError, match="gather_into: 2 destinations but 1 arrays"):
+        flat = np.zeros(4)
+        raw.gather_into(flat, [flat[:2], flat[2:]], [np.ones(2)])
