@@ -191,13 +191,13 @@ _ACTIVATE = """
     else if (code == 2) z = z < (T)0 ? (T)0 : z;
     else if (code == 3) { T e = exp(-fabs(z)); z = z >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e); }
 """
-_bias_activation = cupy.ElementwiseKernel("T x, T b, int32 code", "T y", "T z = x + b;" + _ACTIVATE + "y = z;",
-                                          "minirl_bias_activation")
-_activation = cupy.ElementwiseKernel("T x, int32 code", "T y", "T z = x;" + _ACTIVATE + "y = z;", "minirl_activation")
+# the product's array is updated in place, as an output the kernel reads and writes (as Adam's θ, m, v)
+_bias_activation = cupy.ElementwiseKernel("T b, int32 code", "T z", "z = z + b;" + _ACTIVATE, "minirl_bias_activation")
+_activation = cupy.ElementwiseKernel("int32 code", "T z", _ACTIVATE, "minirl_activation")
 _times_derivative = cupy.ElementwiseKernel(
-    "T g, T y, int32 code", "T dx",
+    "T y, int32 code", "T g",
     # f'(z) from the output y = f(z): tanh 1 − y², ReLU [y > 0], sigmoid y (1 − y)
-    "dx = code == 1 ? g * ((T)1 - y * y) : code == 2 ? (y > (T)0 ? g : (T)0) : g * y * ((T)1 - y)",
+    "g = code == 1 ? g * ((T)1 - y * y) : code == 2 ? (y > (T)0 ? g : (T)0) : g * y * ((T)1 - y)",
     "minirl_times_derivative")
 
 
@@ -211,15 +211,19 @@ def dense_forward(h, weight, bias=None, activation=None):
     code = _code(activation)
     z = cupy.matmul(h, weight.T)
     if bias is not None:
-        return _bias_activation(z, bias, code, z)  # in place: z is a fresh array
-    return z if code == 0 else _activation(z, code, z)
+        _bias_activation(bias, code, z)  # in place: z is a fresh array
+    elif code:
+        _activation(code, z)
+    return z
 
 
 @register("dense_delta", FUSED)
 def dense_delta(delta, weight, y=None, activation=None):
     code = _code(activation)
     g = cupy.matmul(delta, weight)
-    return g if code == 0 else _times_derivative(g, y, code, g)
+    if code:
+        _times_derivative(y, code, g)  # in place
+    return g
 
 
 @register("dense_param_grads", FUSED)

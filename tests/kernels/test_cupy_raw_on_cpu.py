@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cuda_on_cpu import CompilerNotFound, CudaOnCpu, find_compiler
-from test_kernels_gpu import _cases
+from test_kernels_gpu import _cases, compare_with_numpy_ref
 
 import kernels
 from kernels import registry
@@ -75,18 +75,6 @@ def raw():
     return MODULE
 
 
-def _close(got, expected, what):
-    if expected is None:
-        assert got is None, f"{what}: got an array, numpy_ref gives None"
-        return
-    got, expected = np.asarray(got), np.asarray(expected)
-    assert got.shape == expected.shape, f"{what}: shape {got.shape}, numpy_ref gives {expected.shape}"
-    assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype}, numpy_ref gives {expected.dtype}"
-    tight = expected.dtype == np.float64
-    np.testing.assert_allclose(got, expected, rtol=1e-9 if tight else 1e-4, atol=1e-10 if tight else 1e-5,
-                               err_msg=what)
-
-
 def test_every_cupy_raw_op_is_covered():
     assert {op for op, _ in IMPLEMENTATIONS} >= {"dense_forward", "dense_delta", "dense_param_grads", "squared_error",
                                                 "gather_into", "adam", "matmul", "softmax_cross_entropy"}
@@ -96,23 +84,7 @@ def test_every_cupy_raw_op_is_covered():
 
 @pytest.mark.parametrize("op, impl", sorted(IMPLEMENTATIONS), ids=lambda v: v)
 def test_cupy_raw_on_the_cpu_matches_numpy_ref(raw, op, impl):
-    candidate, reference = IMPLEMENTATIONS[op, impl], kernels.get(op, "numpy_ref")
-    for label, build in _cases(op):
-        args, kwargs = build(np)
-        ref_args, ref_kwargs = build(np)
-        with np.errstate(all="ignore"):  # the 0/0 of an all −inf row, as the reference gives it
-            expected = reference(*ref_args, **ref_kwargs)
-        got = candidate(*args, **kwargs)
-        what = f"{op} {impl} on {label} inputs"
-        if isinstance(expected, tuple):
-            assert isinstance(got, tuple) and len(got) == len(expected), what
-            for i, (g, e) in enumerate(zip(got, expected)):
-                _close(g, e, f"{what}, output {i}")
-        else:
-            _close(got, expected, what)
-        for i, (g, e) in enumerate(zip(args, ref_args)):  # in-place updates agree; inputs are left alone
-            if isinstance(e, np.ndarray) and e.flags.writeable:
-                _close(g, e, f"{what}, argument {i} after the call")
+    compare_with_numpy_ref(op, impl, IMPLEMENTATIONS[op, impl], np)
 
 
 def test_the_tiled_product_sums_rows_and_applies_each_epilogue(raw):
