@@ -147,6 +147,8 @@ def squared_error(x, y, scale):
 
 @register("squared_error_backward", FAST)
 def squared_error_backward(g, x, y, scale):
-    d = np.asarray(np.subtract(x, y))  # an array also for 0-d inputs
+    d = np.subtract(x, y)
+    if type(d) is not np.ndarray:  # 0-d inputs give a NumPy scalar: a gradient is an array
+        d = np.asarray(d)
     d *= float(g) * 2 * scale  # 2 · scale · g · (x − y), in the arrays' dtype
     return d
