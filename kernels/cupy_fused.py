@@ -193,7 +193,7 @@ _ACTIVATE = """
 """
 # the product's array is updated in place, as an output the kernel reads and writes (as Adam's θ, m, v)
 _bias_activation = cupy.ElementwiseKernel("T b, int32 code", "T z", "z = z + b;" + _ACTIVATE, "minirl_bias_activation")
-_activation = cupy.ElementwiseKernel("int32 code", "T z", _ACTIVATE, "minirl_activation")
+_ACTIVATION_KERNELS = {"tanh": _tanh, "relu": _relu, "sigmoid": _sigmoid}  # for a layer without a bias
 _times_derivative = cupy.ElementwiseKernel(
     "T y, int32 code", "T g",
     # f'(z) from the output y = f(z): tanh 1 − y², ReLU [y > 0], sigmoid y (1 − y)
@@ -213,7 +213,7 @@ def dense_forward(h, weight, bias=None, activation=None):
     if bias is not None:
         _bias_activation(bias, code, z)  # in place: z is a fresh array
     elif code:
-        _activation(code, z)
+        z = _ACTIVATION_KERNELS[activation](z)
     return z
 
 
