@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import cupy
 
-from kernels.numpy_ref import activation_pair
+from kernels.numpy_ref import activation_code
 from kernels.registry import register
 
 FUSED = "cupy_fused"
@@ -184,8 +184,7 @@ def softmax_cross_entropy(logits, targets):
 
 
 # -- dense layers: cuBLAS for the product, then one fused pass for what follows it ------------------------------------
-# activation codes shared with kernels/cupy_raw.cu: 0 identity, 1 tanh, 2 ReLU, 3 sigmoid
-ACTIVATION_CODES = {None: 0, "tanh": 1, "relu": 2, "sigmoid": 3}
+# `code` is numpy_ref.ACTIVATION_CODES's: 0 identity, 1 tanh, 2 ReLU, 3 sigmoid
 _ACTIVATE = """
     if (code == 1) z = tanh(z);
     else if (code == 2) z = z < (T)0 ? (T)0 : z;
@@ -201,14 +200,9 @@ _times_derivative = cupy.ElementwiseKernel(
     "minirl_times_derivative")
 
 
-def _code(activation) -> int:
-    activation_pair(activation)  # a clear error for an unknown name
-    return ACTIVATION_CODES[activation]
-
-
 @register("dense_forward", FUSED)
 def dense_forward(h, weight, bias=None, activation=None):
-    code = _code(activation)
+    code = activation_code(activation)
     z = cupy.matmul(h, weight.T)
     if bias is not None:
         _bias_activation(bias, code, z)  # in place: z is a fresh array
@@ -219,7 +213,7 @@ def dense_forward(h, weight, bias=None, activation=None):
 
 @register("dense_delta", FUSED)
 def dense_delta(delta, weight, y=None, activation=None):
-    code = _code(activation)
+    code = activation_code(activation)
     g = cupy.matmul(delta, weight)
     if code:
         _times_derivative(y, code, g)  # in place

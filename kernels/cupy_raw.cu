@@ -265,7 +265,8 @@ template <typename T>
 __global__ void gather_segments(const CopySegments segments) {
     const long long total = segments.end[segments.count - 1];
     int s = 0;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x) {
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += stride) {
         while (i >= segments.end[s]) ++s;  // i only grows, so s only moves forward
         const long long j = i - (s ? segments.end[s - 1] : 0);
         reinterpret_cast<T*>(segments.dst[s])[j] = reinterpret_cast<const T*>(segments.src[s])[j];

@@ -19,6 +19,7 @@ from pathlib import Path
 import cupy
 import numpy as np
 
+from kernels.numpy_ref import ACTIVATION_CODES, activation_code
 from kernels.registry import register, require_contiguous
 
 RAW = "cupy_raw"
@@ -29,16 +30,16 @@ _TILES = {"small": (32, 32, 8, 4, 4)}
 
 _PER_LANE = (1, 4, 8, 32)  # register-row variants of the warp-per-row kernels: rows of up to 32, 128, 256, 1024
 _BOOLS = ("false", "true")
-# the tiled kernel's epilogues and activation codes (enum Epilogue and enum Activation in cupy_raw.cu)
+# the tiled kernel's epilogues (enum Epilogue in cupy_raw.cu; its activations are numpy_ref.ACTIVATION_CODES)
 PLAIN, BIAS_ACTIVATION, TIMES_DERIVATIVE = 0, 1, 2
-_ACTIVATIONS = {None: 0, "tanh": 1, "relu": 2, "sigmoid": 3}
 
 
 def _tiled_name(t, trans_a, trans_b, epilogue, activation, row_sums):
     """The name of an instantiation of matmul_tiled with the small tile shape."""
     tile = ", ".join(map(str, _TILES["small"]))
     flags = ", ".join(_BOOLS[int(f)] for f in (trans_a, trans_b))
-    return f"matmul_tiled<{t}, {tile}, {flags}, {epilogue}, {_ACTIVATIONS[activation]}, {_BOOLS[int(row_sums)]}>"
+    code, sums = activation_code(activation), _BOOLS[int(row_sums)]
+    return f"matmul_tiled<{t}, {tile}, {flags}, {epilogue}, {code}, {sums}>"
 
 
 def _instantiations():
@@ -56,8 +57,8 @@ def _instantiations():
         names += [_tiled_name(t, ta, tb, PLAIN, None, False) for ta in (False, True) for tb in (False, True)]
         # the dense layers: ∂L/∂W with ∂L/∂b as row sums, the forward pass, and δ of the layer below
         names += [_tiled_name(t, True, False, PLAIN, None, True)]
-        names += [_tiled_name(t, False, True, BIAS_ACTIVATION, act, False) for act in _ACTIVATIONS]
-        names += [_tiled_name(t, False, False, TIMES_DERIVATIVE, act, False) for act in _ACTIVATIONS if act]
+        names += [_tiled_name(t, False, True, BIAS_ACTIVATION, act, False) for act in ACTIVATION_CODES]
+        names += [_tiled_name(t, False, False, TIMES_DERIVATIVE, act, False) for act in ACTIVATION_CODES if act]
     names += [f"matmul_tiled_float4<{ta}, {tb}>" for ta in _BOOLS for tb in _BOOLS]
     names += [f"adam_float4<{d}>" for d in _BOOLS]
     return names
@@ -370,13 +371,6 @@ def _dense_operands(name, first, weight, first_what, weight_axis, width):
     return require_contiguous(first, weight)
 
 
-def _checked_activation(activation):
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"dense layers: activation must be None or one of "
-                         f"{', '.join(repr(a) for a in _ACTIVATIONS if a)}, got {activation!r}")
-    return activation
-
-
 @register("dense_forward", RAW)
 def dense_forward(h, weight, bias=None, activation=None):
     h, weight = _dense_operands("dense_forward", h, weight, "input", 1, "the weight is (out, in)")
@@ -387,15 +381,16 @@ def dense_forward(h, weight, bias=None, activation=None):
         (bias,) = require_contiguous(bias)
     (n, k), m = h.shape, weight.shape[0]
     # h Wᵀ: W (out, in) is read transposed in place
+    activation_code(activation)  # a clear error for an unknown activation, before any work
     return tiled_product(h, weight, n, m, k, trans_b=True, shape=(n, m), epilogue=BIAS_ACTIVATION,
-                         activation=_checked_activation(activation), vec=bias)
+                         activation=activation, vec=bias)
 
 
 @register("dense_delta", RAW)
 def dense_delta(delta, weight, y=None, activation=None):
     delta, weight = _dense_operands("dense_delta", delta, weight, "delta", 0, "the weight is (out, in)")
     (n, k), m = delta.shape, weight.shape[1]
-    if _checked_activation(activation) is None:
+    if activation_code(activation) == 0:
         return tiled_product(delta, weight, n, m, k, shape=(n, m))
     if y is None or y.shape != (n, m) or y.dtype != delta.dtype:
         raise ValueError(f"dense_delta: the layer below's output y must have shape {(n, m)} and dtype "

@@ -34,11 +34,17 @@ register("matmul", FAST)(np.matmul)
 register("tanh", FAST)(np.tanh)
 
 
+def _one_minus_square(y):
+    """1 − y², tanh' written with its output y (book eq. 1.9), in one fresh array (also for 0-d y)."""
+    out = np.multiply(y, y, out=np.empty_like(y))
+    np.subtract(1, out, out=out)
+    return out
+
+
 @register("tanh_backward", FAST)
 def tanh_backward(g, y):
-    out = np.multiply(y, y, out=np.empty_like(y))  # an array also for 0-d y (NumPy would return a scalar)
-    np.subtract(1, out, out=out)
-    out *= g  # g (1 − y²)   (book eq. 1.9)
+    out = _one_minus_square(y)
+    out *= g  # g (1 − y²)
     return out
 
 
@@ -82,9 +88,7 @@ _IN_PLACE = {None: lambda z: z, "tanh": _tanh_in_place, "relu": _relu_in_place, 
 
 
 def _times_tanh_derivative(g, y):
-    t = np.multiply(y, y)
-    np.subtract(1, t, out=t)
-    g *= t  # g ⊙ (1 − y²)
+    g *= _one_minus_square(y)
     return g
 
 

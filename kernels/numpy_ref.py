@@ -227,6 +227,8 @@ def col2im(cols, shape, kh, kw, stride=1, padding=0):
 # -- dense layers (book eqs. 1.3–1.6): the forward pass and the two halves of backpropagation ---------------------
 # a layer's activation by name: (f, its derivative written with the output, f'(z) ⊙ g = <f>_backward(g, f(z)))
 ACTIVATIONS = {"tanh": (tanh, tanh_backward), "relu": (relu, relu_backward), "sigmoid": (sigmoid, sigmoid_backward)}
+# the number the GPU kernels know each by (enum Activation in kernels/cupy_raw.cu; kernels/cupy_fused.py)
+ACTIVATION_CODES = {None: 0, "tanh": 1, "relu": 2, "sigmoid": 3}
 
 
 def activation_pair(activation):
@@ -238,6 +240,12 @@ def activation_pair(activation):
     except KeyError:
         raise ValueError(f"dense layers: activation must be None or one of {', '.join(map(repr, ACTIVATIONS))}, "
                          f"got {activation!r}") from None
+
+
+def activation_code(activation) -> int:
+    """The GPU kernels' code for an activation name, with the error naming the activations for another name."""
+    activation_pair(activation)
+    return ACTIVATION_CODES[activation]
 
 
 @register("dense_forward", REF)

@@ -163,8 +163,8 @@ fig.savefig(figures / "kernel_bandwidth.png", dpi=120)
 # A training step of the network 4 → 64 → 64 → 2 (tanh, batch 64, Adam) does about 1.1 million
 # floating-point operations: an H100 does that in well under a microsecond. Yet, one op at a time, the step
 # launches some forty kernels (a product, a bias add and a tanh per layer, their derivatives, the loss, the
-# optimizer), and each launch from Python costs several microseconds of CPU time before the GPU sees it. Timed eagerly, the step
-# takes over a millisecond on the GPU, longer than on the CPU.
+# optimizer), and each launch from Python costs several microseconds of CPU time before the GPU sees it. Timed
+# eagerly, the step takes over a millisecond on the GPU, longer than on the CPU.
 #
 # A CUDA graph records the step's kernels once (`autodiff.cuda_graph.CudaGraph`) and replays them with a single
 # call: Python no longer runs, and the GPU walks the recorded list. What remains is the GPU's own per-kernel

@@ -7,13 +7,16 @@ CI has no GPU. Here a private copy of cupy_raw.py is loaded with NumPy standing 
 function it calls exists in both) and the four functions of it that touch the GPU itself replaced: `kernel`
 returns the emulator's kernel, `_address` an array's host address, `_device_id` 0 and `_grid_limit` 2 (so
 that grid-stride loops really loop). Its implementations are collected, not registered: the real registry
-never sees them. What this cannot check (timing, coalescing, concurrency between blocks, CuPy's own calls) is
-left to the GPU tests.
+never sees them. Where the CUDA toolkit is installed, nvcc also compiles the source with every instantiation,
+as NVRTC will on a GPU. What this cannot check (timing, coalescing, concurrency between blocks, CuPy's own
+calls) is left to the GPU tests.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -124,3 +127,19 @@ def test_the_dense_ops_refuse_what_they_cannot_compute(raw):
     with pytest.raises(ValueError, match="gather_into: 2 destinations but 1 arrays"):
         flat = np.zeros(4)
         raw.gather_into(flat, [flat[:2], flat[2:]], [np.ones(2)])
+
+
+def test_the_cuda_source_compiles_for_a_gpu(tmp_path):
+    """g++ through the shim accepts some things a GPU compiler would not (and the other way round): nvcc, where
+    installed, compiles the source with every instantiation cupy_raw.py names, as NVRTC will on the GPU."""
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("nvcc is not installed: the CUDA compile check needs the CUDA toolkit")
+    source = (KERNELS / "cupy_raw.cu").read_text()
+    uses = "\n".join(f"auto* use_{i} = &{name};" for i, name in enumerate(MODULE._instantiations()))
+    (tmp_path / "all.cu").write_text(source + "\n// every instantiation cupy_raw.py launches\n" + uses + "\n")
+    result = subprocess.run([nvcc, "-std=c++17", "-arch=sm_90", "--ptx", "-o", str(tmp_path / "all.ptx"),
+                             str(tmp_path / "all.cu")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    entries = (tmp_path / "all.ptx").read_text().count(".entry ")
+    assert entries == len(MODULE._instantiations())
