@@ -87,9 +87,16 @@ def _device_id(array) -> int:
     return array.device.id
 
 
+_MULTIPROCESSORS: dict = {}  # device id -> its number of multiprocessors (asked once: the query is slow)
+
+
 def _grid_limit() -> int:
     """Enough 256-thread blocks to fill every multiprocessor several times over; more only adds scheduling."""
-    return 8 * cupy.cuda.Device().attributes["MultiProcessorCount"]
+    device = cupy.cuda.Device()
+    count = _MULTIPROCESSORS.get(device.id)
+    if count is None:
+        count = _MULTIPROCESSORS[device.id] = device.attributes["MultiProcessorCount"]
+    return 8 * count
 
 
 def _type(array) -> str:
