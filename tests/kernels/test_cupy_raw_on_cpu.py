@@ -124,9 +124,13 @@ def test_the_dense_ops_refuse_what_they_cannot_compute(raw):
         raw.dense_forward(h, w, None, "elu")
     with pytest.raises(ValueError, match=r"dense_delta: the layer below's output y must have shape \(4, 3\)"):
         raw.dense_delta(np.ones((4, 5)), w, None, "tanh")
+    flat = np.zeros(4)
     with pytest.raises(ValueError, match="gather_into: 2 destinations but 1 arrays"):
-        flat = np.zeros(4)
         raw.gather_into(flat, [flat[:2], flat[2:]], [np.ones(2)])
+    # a destination is written in place: a strided one cannot be copied first, so it is refused, never misread
+    with pytest.raises(ValueError, match=r"gather_into: destination 0 must be C-contiguous, got strides \(16,\)"):
+        raw.gather_into(flat, [flat[::2]], [np.ones(2)])
+    assert not flat.any()
 
 
 def test_the_cuda_source_compiles_for_a_gpu(tmp_path):
