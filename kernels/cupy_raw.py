@@ -9,6 +9,15 @@ Matrix products come in two versions, `cupy_raw_naive` (one thread per output) a
 memory tiles and register blocking), registered under those names. The default matmul stays cuBLAS
 (`cupy_naive`), which the tiled kernel is measured against; choose ours with ``kernels.use(matmul=...)``, as the
 CUDA-graph training step does (CuPy cannot capture its cuBLAS calls into a graph).
+
+The tiled kernel also runs the dense layers, each step in one launch (`dense_forward`, `dense_delta`,
+`dense_param_grads`: a fused epilogue on the product, see cupy_raw.cu), and `gather_into` makes up to 32 copies
+in one launch. On the small networks of RL a GPU's time is the number of launches, not their arithmetic, so
+`autodiff.cuda_graph.CAPTURABLE` records these.
+
+Four functions below touch the GPU itself (`kernel`, `_address`, `_device_id`, `_grid_limit`); everything else is
+array logic, which tests/kernels/test_cupy_raw_on_cpu.py runs on NumPy arrays with a CPU emulator of CUDA in
+place of those four.
 """
 
 from __future__ import annotations
