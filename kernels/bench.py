@@ -207,6 +207,12 @@ def problems(quick: bool) -> list[Problem]:
         a, b = torch.as_tensor(args[0]), torch.as_tensor(args[1])
         return lambda: torch.matmul(a, b)
 
+    def torch_dense_forward(args):
+        import torch
+
+        h, w, b = (torch.as_tensor(a) for a in args[:3])
+        return lambda: torch.tanh(torch.addmm(b, h, w.T))  # one cuBLAS call with the bias, then tanh
+
     in_place = lambda indices: lambda args, result: tuple(args[i] for i in indices)  # noqa: E731
     n_rows = rows * cols
     n_conv = math.prod(conv)
@@ -239,12 +245,12 @@ def problems(quick: bool) -> list[Problem]:
         Problem("kfac_factor", f"A of shape {kfac}", kfac_args, flops=2 * kfac[0] * kfac[1] ** 2),
         # the steps of a dense layer: at the RL network's size each is one launch (cupy_raw) or two or three
         Problem("dense_forward", "64→64 tanh, batch 64 (launch-bound)", dense_args(64, 64, "forward"),
-                flops=2 * 64**3),
+                flops=2 * 64**3, torch=torch_dense_forward),
         Problem("dense_delta", "64→64 tanh, batch 64 (launch-bound)", dense_args(64, 64, "delta"), flops=2 * 64**3),
         Problem("dense_param_grads", "64→64, batch 64 (launch-bound)", dense_args(64, 64, "grads"),
                 flops=2 * 64**3),
         Problem("dense_forward", f"{mm}→{mm} tanh, batch {mm}", dense_args(mm, mm, "forward"), flops=2 * mm**3,
-                repeat=5),
+                torch=torch_dense_forward, repeat=5),
         Problem("squared_error", "128 values: a value loss (launch-bound)", squared_error_args(128)),
         Problem("squared_error_backward", f"{elems:,} values", squared_error_args(elems, backward=True),
                 bytes=3 * f32 * elems),
