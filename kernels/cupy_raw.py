@@ -390,6 +390,7 @@ def _dense_operands(name, first, weight, first_what, weight_axis, width):
 @register("dense_forward", RAW)
 def dense_forward(h, weight, bias=None, activation=None):
     h, weight = _dense_operands("dense_forward", h, weight, "input", 1, "the weight is (out, in)")
+    activation_code(activation)  # a clear error for an unknown activation, before any work
     if bias is not None:
         if bias.shape != weight.shape[:1] or bias.dtype != weight.dtype:
             raise ValueError(f"dense_forward: bias must have shape {weight.shape[:1]} and dtype {weight.dtype}, "
@@ -397,7 +398,6 @@ def dense_forward(h, weight, bias=None, activation=None):
         (bias,) = require_contiguous(bias)
     (n, k), m = h.shape, weight.shape[0]
     # h Wᵀ: W (out, in) is read transposed in place
-    activation_code(activation)  # a clear error for an unknown activation, before any work
     return tiled_product(h, weight, n, m, k, trans_b=True, shape=(n, m), epilogue=BIAS_ACTIVATION,
                          activation=activation, vec=bias)
 
