@@ -23,11 +23,11 @@ from autodiff.function import Function
 from autodiff.ops.arithmetic import matmul
 from autodiff.ops.elementwise import Relu, Sigmoid, Tanh
 
-# the activations a stack can apply: name -> (the name of its derivative `<f>_backward(g, y)`, which reads the
-# output y = f(z), and the activation as its own op, for the layer-by-layer composition)
-ACTIVATIONS = {"tanh": ("tanh_backward", Tanh),  # tanh' = 1 − y²  (book eq. 1.9)
-               "relu": ("relu_backward", Relu),  # relu' = [y > 0]  (book eq. 1.10)
-               "sigmoid": ("sigmoid_backward", Sigmoid)}  # σ' = y (1 − y)  (book eq. 1.8)
+# the activations a stack can apply, each as its own op for the layer-by-layer composition; the derivative of
+# f is `ops.<f>_backward(g, y)`, written with the output y = f(z)
+ACTIVATIONS = {"tanh": Tanh,  # tanh' = 1 − y²  (book eq. 1.9)
+               "relu": Relu,  # relu' = [y > 0]  (book eq. 1.10)
+               "sigmoid": Sigmoid}  # σ' = y (1 − y)  (book eq. 1.8)
 
 # The arithmetic of each step is a kernel (kernels/numpy_ref.py says it plainest), so that a GPU runs each
 # layer's step as one launch (kernels/cupy_raw.cu):
@@ -71,7 +71,7 @@ class DenseStack(Function):
         else:
             hs = self.hs
         last = activations[-1]
-        delta = g if last is None else getattr(ops, ACTIVATIONS[last][0])(g, hs[-1])  # δ_L = f_L'(z_L) ⊙ ∂L/∂h_L
+        delta = g if last is None else getattr(ops, f"{last}_backward")(g, hs[-1])  # δ_L = f_L'(z_L) ⊙ ∂L/∂h_L
         grads = [None] * len(params)
         for l in range(len(activations) - 1, -1, -1):  # δ flows from the last layer to the first
             grads[2 * l], grads[2 * l + 1] = ops.dense_param_grads(delta, hs[l], needs[2 * l + 1], needs[2 * l + 2])
@@ -101,7 +101,7 @@ class DenseStack(Function):
 
 
 def _activate(out, activation):
-    return out if activation is None else ACTIVATIONS[activation][1].apply(out)
+    return out if activation is None else ACTIVATIONS[activation].apply(out)
 
 
 def linear(x, weight, bias=None):
