@@ -11,7 +11,6 @@ fused and raw CUDA kernels are measured against.
 
 from __future__ import annotations
 
-import numpy as np
 
 from kernels.registry import array_module, register
 
