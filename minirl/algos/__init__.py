@@ -12,6 +12,9 @@ ALGORITHMS = {
     "q_learning": "minirl.algos.tabular_q:TabularQLearning",
     "ppo": "minirl.algos.ppo:PPO",
     "dqn": "minirl.algos.dqn:DQN",
+    "c51": "minirl.algos.c51:C51",
+    "qrdqn": "minirl.algos.qrdqn:QRDQN",
+    "rainbow": "minirl.algos.rainbow:Rainbow",
 }
 
 

@@ -24,8 +24,38 @@ from minirl.runs.checkpoint import generator_state, load_checkpoint, restore_gen
 
 @dataclass(frozen=True)
 class Hyperparameter:
+    """A hyperparameter's default and one line of documentation; optionally the values it may take: `choices`,
+    or a closed range [`low`, `high`]. Every value is checked against them (and against the default's type)
+    when an agent is built, so a bad setting fails before anything is written."""
     default: object
     doc: str
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def check(self, name: str, value) -> None:
+        """Raise a ValueError naming `name` when `value` is of the wrong type or outside its allowed values."""
+        kind = type(self.default)
+        if value is None and self.default is None:
+            return
+        if kind is bool or isinstance(value, bool):
+            ok = isinstance(value, bool) and kind is bool
+        elif kind is float or self.default is None:
+            ok = isinstance(value, (int, float, np.integer, np.floating))
+        elif kind is int:
+            ok = isinstance(value, (int, np.integer))
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            expected = "a number or None" if self.default is None else f"a {kind.__name__}"
+            raise ValueError(f"{name}: expected {expected}, got {value!r}")
+        if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {value!r}")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{name}: expected one of {', '.join(map(repr, self.choices))}, got {value!r}")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            bounds = f"[{'-inf' if self.low is None else self.low}, {'inf' if self.high is None else self.high}]"
+            raise ValueError(f"{name}: expected a value in {bounds}, got {value!r}")
 
 
 class TrainingHooks:
@@ -75,7 +105,15 @@ class Agent:
         values.update(cls.env_defaults.get(env_id or "", {}))
         for key, value in overrides.items():
             values[key] = _coerce(value, cls.hyperparameters[key].default, f"{cls.name}.{key}")
+        for key, value in values.items():
+            cls.hyperparameters[key].check(f"{cls.name}.{key}", value)
+        cls.check_hyperparameters(values)
         return values
+
+    @classmethod
+    def check_hyperparameters(cls, values: dict) -> None:
+        """Checks that involve several hyperparameters at once (an algorithm file adds its own); each one
+        raises a ValueError that names the hyperparameter."""
 
     @classmethod
     def steps_for(cls, env_id: str) -> int:

@@ -18,7 +18,12 @@ leaves, and a prefix-sum search descends for all samples together, so the Python
 only, never over samples.
 """
 
+import operator
+
 import numpy as np
+
+
+SCALAR_OPERATIONS = {np.add: operator.add, np.minimum: min}  # the same operations on two numbers
 
 
 class SegmentTree:
@@ -49,6 +54,13 @@ class SegmentTree:
         """Set leaves `indices` to `values` (both 1-D, or a scalar value) and repair every node above them."""
         indices = self._check_indices(indices)
         values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
+        if indices.size == 1:  # one new transition per step: walk up with Python numbers, no array per level
+            node, tree, operation = int(indices[0]) + self.size, self.values, SCALAR_OPERATIONS[self.operation]
+            tree[node] = float(values[0])
+            for _ in range(self.depth):
+                node //= 2
+                tree[node] = operation(tree[2 * node], tree[2 * node + 1])
+            return
         # a leaf named twice takes its last value (NumPy does not promise an order for repeated fancy indices)
         indices, last = np.unique(indices[::-1], return_index=True)
         values = values[::-1][last]

@@ -12,6 +12,7 @@ from minirl.nn.module import Module, Parameter
 from minirl.nn import functional, init  # noqa: E402  (after module: they import it)
 from minirl.nn.activation import ELU, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, Softmax, Softplus, Tanh
 from minirl.nn.linear import Flatten, Identity, Linear
+from minirl.nn.noisy import NoisyLinear
 from minirl.nn.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, QuantileHuberLoss,
     QuantileLoss, SmoothL1Loss,
@@ -19,7 +20,7 @@ from minirl.nn.loss import (
 
 __all__ = [
     "Module", "ModuleList", "Parameter", "Sequential", "functional", "init",
-    "Flatten", "Identity", "Linear",
+    "Flatten", "Identity", "Linear", "NoisyLinear",
     "ELU", "LeakyReLU", "LogSoftmax", "PReLU", "ReLU", "ReLU6", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss",
     "QuantileHuberLoss", "QuantileLoss", "SmoothL1Loss",

@@ -74,7 +74,6 @@ def train(algo: str, env_id: str, steps: int | None, seed: int = 0, overrides: d
     """Train `algo` on `env_id` for `steps` environment steps into a run directory; returns (agent, run_dir)."""
     cls = algos.get(algo)
     run_dir = Path(out) if out is not None else default_run_dir(algo, env_id, seed)
-    run_dir.mkdir(parents=True, exist_ok=True)
     extra = {}
     if num_envs is not None:
         extra["num_envs"] = num_envs
@@ -82,7 +81,8 @@ def train(algo: str, env_id: str, steps: int | None, seed: int = 0, overrides: d
         raise ValueError(f"device {device!r}: the agents train on the CPU for now; autodiff runs on CUDA "
                          f"(Tensor.to('cuda')) where CuPy and a GPU are present, and GPU training of the agents "
                          f"comes with the CuPy kernels")
-    agent = cls(env_id, seed=seed, **{**extra, **(overrides or {})})
+    agent = cls(env_id, seed=seed, **{**extra, **(overrides or {})})  # checks every hyperparameter first
+    run_dir.mkdir(parents=True, exist_ok=True)
     steps = cls.steps_for(env_id) if steps is None else int(steps)
     config = {"algorithm": algo, "env_id": env_id, "seed": seed, "steps": steps, "hyperparameters": agent.hp}
     _write_json(run_dir / "config.json", config)

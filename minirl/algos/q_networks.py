@@ -1,0 +1,94 @@
+"""The Q-network of the DQN family: a torso, then a head of |A| × N outputs (book ch. 4.3, 4.5, 4.7).
+
+One class serves every agent of chapter 4, switch by switch:
+
+- the torso: an MLP on vector observations, the Nature CNN of §4.8 on stacked frames (C, H, W);
+- the head: |A| outputs per atom, N = 1 atom for DQN (Q itself), N = 51 probabilities' logits for C51 (4.21),
+  N quantiles for QR-DQN (4.26);
+- `dueling`: the head splits into a state value V(s) and advantages A(s, a), recombined by (4.13) or (4.14),
+  atom by atom (4.23 for C51);
+- `noisy`: the dense layers are `NoisyLinear` (4.19), so exploration comes from the weights.
+
+`forward(obs)` returns (B, |A|) when N = 1, else (B, |A|, N): the agents turn that into Q-values themselves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import autodiff as ad
+from minirl import nn
+from minirl.algos.networks import ACTIVATIONS, flat_dim, layer
+from minirl.envs import spaces
+
+DUELING = ("none", "mean", "max")
+
+
+def dueling_aggregate(values, advantages, mode: str = "mean"):
+    """Q = V + A − mean_a A (4.14) or Q = V + A − max_a A (4.13), over the action axis 1.
+
+    Q = V + A alone (4.12) is unidentifiable (V + c and A − c give the same Q); subtracting the mean or the max
+    of A pins it down. `values` (B, 1, ...) and `advantages` (B, |A|, ...), Tensors or arrays."""
+    if mode == "mean":
+        return values + advantages - advantages.mean(axis=1, keepdims=True)  # (4.14)
+    if mode == "max":
+        return values + advantages - advantages.max(axis=1, keepdims=True)   # (4.13)
+    raise ValueError(f"dueling: expected 'mean' or 'max', got {mode!r}")
+
+
+class QNetwork(nn.Module):
+    """Q(s, ·; θ) with an MLP or Nature-CNN torso and a plain or dueling head of |A| × `num_atoms` outputs."""
+
+    def __init__(self, observation_space, num_actions: int, hidden=(64, 64), activation: str = "relu",
+                 rng=None, num_atoms: int = 1, dueling: str = "none", noisy: bool = False):
+        super().__init__()
+        if dueling not in DUELING:
+            raise ValueError(f"QNetwork: dueling must be one of {DUELING}, got {dueling!r}")
+        rng = np.random.default_rng() if rng is None else rng
+        self.num_actions, self.num_atoms, self.dueling, self.noisy = int(num_actions), int(num_atoms), dueling, noisy
+
+        def dense(n_in, n_out, gain):
+            return nn.NoisyLinear(n_in, n_out, rng=rng) if noisy else layer(n_in, n_out, gain, rng)
+
+        if isinstance(observation_space, spaces.Box) and len(observation_space.shape) == 3:  # stacked frames
+            from minirl.algos.networks import NatureCNN
+
+            self.torso = NatureCNN(observation_space.shape[0], rng=rng)
+            features = self.torso.out_features
+        else:
+            layers, features = [], flat_dim(observation_space)
+            for width in hidden:
+                layers += [dense(features, width, math.sqrt(2)), ACTIVATIONS[activation]()]
+                features = width
+            self.torso = nn.Sequential(*layers)
+        outputs = self.num_actions * self.num_atoms
+        if dueling == "none":
+            self.head = dense(features, outputs, 1.0)
+        else:
+            self.value_head = dense(features, self.num_atoms, 1.0)  # V(s): one value per atom
+            self.advantage_head = dense(features, outputs, 1.0)     # A(s, a)
+
+    def forward(self, obs):
+        x = self.torso(obs)
+        batch = x.shape[0]
+        if self.dueling == "none":
+            out = self.head(x).reshape(batch, self.num_actions, self.num_atoms)
+        else:
+            values = self.value_head(x).reshape(batch, 1, self.num_atoms)
+            advantages = self.advantage_head(x).reshape(batch, self.num_actions, self.num_atoms)
+            out = dueling_aggregate(values, advantages, self.dueling)
+        return out.reshape(batch, self.num_actions) if self.num_atoms == 1 else out
+
+    def reset_noise(self, rng: np.random.Generator) -> None:
+        """Draw new noise in every noisy layer (nothing to do without `noisy`)."""
+        for module in self.modules():
+            if isinstance(module, nn.NoisyLinear):
+                module.reset_noise(rng)
+
+
+def as_batch(obs, dtype=np.float32) -> ad.Tensor:
+    """Observations as a constant Tensor (frames stay uint8: the CNN scales them itself)."""
+    obs = np.asarray(obs)
+    return ad.tensor(obs if obs.dtype == np.uint8 else obs.astype(dtype, copy=False))
