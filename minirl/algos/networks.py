@@ -70,3 +70,54 @@ class ActorCritic(nn.Module):
     def distribution(self, obs):
         head = self.actor(obs)
         return Categorical(head) if self.discrete else DiagGaussian(head, self.log_std)
+
+
+class NatureCNN(nn.Module):
+    """The convolutional torso of DQN for Atari frames (book ch. 4.3 L18283 and the Q-network of ch. 4.8,
+    L19299–19345; Mnih et al. 2015): φ(s) = 4 stacked 84×84 grey frames → 512 features.
+
+        conv 32 kernels 8×8 stride 4 → ReLU     (4, 84, 84) → (32, 20, 20)     (84 − 8)/4 + 1 = 20  (eq. 1.24)
+        conv 64 kernels 4×4 stride 2 → ReLU                → (64, 9, 9)        (20 − 4)/2 + 1 = 9
+        conv 64 kernels 3×3 stride 1 → ReLU                → (64, 7, 7)         9 − 3 + 1    = 7
+        flatten                                            → 3136 = 7·7·64
+        linear 3136 → 512 → ReLU                           → out_features = 512
+
+    Input: (B, C, H, W) frames as uint8 (what the replay memory should store: a quarter of float32's bytes) or
+    float, scaled by 1/255 here, as the book's network does. A head on top gives one Q-value per action
+    (DQN: ``Linear(512, |A|)``). All weights are orthogonal with gain √2 and biases 0, as `layer` does for MLPs.
+    `in_channels` is the number of stacked frames (the observation space's shape[0]); `image_size` (H, W) other
+    than 84×84 changes the flattened size.
+    """
+
+    out_features = 512
+
+    def __init__(self, in_channels: int = 4, rng: np.random.Generator | None = None, image_size=(84, 84)):
+        super().__init__()
+        rng = np.random.default_rng() if rng is None else rng
+        height, width = (int(n) for n in image_size)
+        self.input_shape = (int(in_channels), height, width)
+        for kernel, stride in ((8, 4), (4, 2), (3, 1)):
+            height, width = (height - kernel) // stride + 1, (width - kernel) // stride + 1  # eq. 1.24, no padding
+        if height < 1 or width < 1:
+            raise ValueError(f"NatureCNN: frames of {tuple(image_size)} are too small for its three convolutions")
+        self.cnn = nn.Sequential(
+            nn.Conv2d(in_channels, 32, 8, stride=4, rng=rng), nn.ReLU(),
+            nn.Conv2d(32, 64, 4, stride=2, rng=rng), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, stride=1, rng=rng), nn.ReLU(),
+            nn.Flatten(),
+        )
+        self.flat_features = 64 * height * width  # 3136 for 84×84 frames
+        self.linear = nn.Sequential(layer(self.flat_features, self.out_features, math.sqrt(2), rng), nn.ReLU())
+        for conv in self.cnn[0], self.cnn[2], self.cnn[4]:
+            nn.init.orthogonal_(conv.weight, gain=math.sqrt(2), rng=rng)
+            nn.init.zeros_(conv.bias)
+
+    def forward(self, frames) -> ad.Tensor:
+        if isinstance(frames, ad.Tensor):
+            x = (frames if frames.dtype == np.float32 else frames.astype(np.float32)) / 255.0
+        else:
+            x = ad.tensor(np.asarray(frames, dtype=np.float32) / np.float32(255.0))
+        if x.ndim != 4 or x.shape[1:] != self.input_shape:
+            raise ValueError(f"NatureCNN: expected frames of shape (B, {', '.join(map(str, self.input_shape))}), "
+                             f"got {x.shape}")
+        return self.linear(self.cnn(x))

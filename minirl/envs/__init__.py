@@ -32,6 +32,11 @@ from minirl.envs.wrappers import (
 # importing the packages registers their environments
 from minirl.envs import classic_control, toy_text  # noqa: E402,F401
 
+# the Atari games of chapter 4.8 ("BreakoutNoFrameskip-v4", ...), when ale-py is installed (imported at make)
+from minirl.envs.wrappers.atari import register_atari_games  # noqa: E402
+
+register_atari_games()
+
 __all__ = [
     "Env", "EnvSpec", "VectorEnv", "SyncVectorEnv", "Wrapper", "TimeLimit", "RecordEpisodeStatistics",
     "NormalizeObservation", "NormalizeReward", "ClipAction", "FrameStackObservation", "FrameStack",

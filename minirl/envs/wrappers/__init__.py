@@ -7,8 +7,11 @@
     ClipAction               clip continuous actions into the action space
     FrameStackObservation    the last k observations stacked (alias FrameStack)
     TransformObservation, TransformReward   apply a function
+    NoopReset, MaxAndSkip, EpisodicLife, FireReset, WarpFrame, ClipReward   the Atari stack of DQN (book ch. 4.8),
+                             put together by wrap_deepmind / make_atari (atari.py)
 
-All but TimeLimit work on vector envs too (whole batches, and info["final_obs"] kept consistent).
+All but TimeLimit and the Atari wrappers that keep a game's state (NoopReset, MaxAndSkip, EpisodicLife, FireReset)
+work on vector envs too (whole batches, and info["final_obs"] kept consistent).
 """
 
 from minirl.envs.wrappers.common import (
@@ -18,6 +21,16 @@ from minirl.envs.wrappers.common import (
     TransformObservation,
     TransformReward,
 )
+from minirl.envs.wrappers.atari import (
+    ClipReward,
+    EpisodicLife,
+    FireReset,
+    MaxAndSkip,
+    NoopReset,
+    WarpFrame,
+    make_atari,
+    wrap_deepmind,
+)
 from minirl.envs.wrappers.core import ActionWrapper, ObservationWrapper, RewardWrapper, Wrapper
 from minirl.envs.wrappers.frame_stack import FrameStack, FrameStackObservation
 from minirl.envs.wrappers.normalize import NormalizeObservation, NormalizeReward, RunningMeanStd
@@ -25,5 +38,6 @@ from minirl.envs.wrappers.normalize import NormalizeObservation, NormalizeReward
 __all__ = [
     "Wrapper", "ObservationWrapper", "RewardWrapper", "ActionWrapper", "TimeLimit", "RecordEpisodeStatistics",
     "ClipAction", "TransformObservation", "TransformReward", "FrameStackObservation", "FrameStack",
-    "NormalizeObservation", "NormalizeReward", "RunningMeanStd",
+    "NormalizeObservation", "NormalizeReward", "RunningMeanStd", "NoopReset", "MaxAndSkip", "EpisodicLife",
+    "FireReset", "WarpFrame", "ClipReward", "wrap_deepmind", "make_atari",
 ]
