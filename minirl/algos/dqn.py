@@ -156,8 +156,9 @@ class DQN(Agent):
         self.q_network = QNetwork(obs_space, self.num_actions, parse_hidden(hp["hidden"]), hp["activation"],
                                   self.rng, self.num_atoms, hp["dueling"], hp["noisy"])
         self.target_network = copy.deepcopy(self.q_network)
-        self._target_pairs = list(zip(self.target_network.parameters(), self.q_network.parameters()))
-        self.optimizer = Adam(self.q_network.parameters(), lr=hp["learning_rate"])
+        self._parameters = list(self.q_network.parameters())
+        self._target_pairs = list(zip(self.target_network.parameters(), self._parameters))
+        self.optimizer = Adam(self._parameters, lr=hp["learning_rate"])
         replay = REPLAY[hp["prioritized"]]
         options = {} if replay is ReplayBuffer else {"alpha": hp["priority_alpha"], "beta": hp["priority_beta"]}
         self.buffer = replay(hp["buffer_size"], obs_space.shape, obs_dtype=obs_space.dtype, num_envs=hp["num_envs"],
@@ -246,7 +247,7 @@ class DQN(Agent):
         loss, priorities = self.td_loss(batch, weights)
         self.optimizer.zero_grad()
         loss.backward()
-        clip_grad_norm_(self.q_network.parameters(), hp["max_grad_norm"])
+        clip_grad_norm_(self._parameters, hp["max_grad_norm"])
         self.optimizer.step()
         if weights is not None:
             self.buffer.update_priorities(batch.indices, priorities)  # p_i = |δ_i| + ε

@@ -69,6 +69,7 @@ class QNetwork(nn.Module):
         else:
             self.value_head = dense(features, self.num_atoms, 1.0)  # V(s): one value per atom
             self.advantage_head = dense(features, outputs, 1.0)     # A(s, a)
+        self.noisy_layers = [module for module in self.modules() if isinstance(module, nn.NoisyLinear)]
 
     def forward(self, obs):
         x = self.torso(obs)
@@ -83,9 +84,8 @@ class QNetwork(nn.Module):
 
     def reset_noise(self, rng: np.random.Generator) -> None:
         """Draw new noise in every noisy layer (nothing to do without `noisy`)."""
-        for module in self.modules():
-            if isinstance(module, nn.NoisyLinear):
-                module.reset_noise(rng)
+        for module in self.noisy_layers:
+            module.reset_noise(rng)
 
 
 def as_batch(obs, dtype=np.float32) -> ad.Tensor:

@@ -29,7 +29,10 @@ def test_run_directory_has_every_file(tmp_path):
 @pytest.mark.parametrize("algo,env_id,steps,stop_at", [("random", "CartPole-v1", 3000, 1100),
                                                        ("q_learning", "FrozenLake-v1", 6000, 2500),
                                                        ("ppo", "CartPole-v1", 3072, 1300),
-                                                       ("dqn", "CartPole-v1", 3000, 1700)])
+                                                       ("dqn", "CartPole-v1", 3000, 1700),
+                                                       ("c51", "CartPole-v1", 2000, 1300),
+                                                       ("qrdqn", "CartPole-v1", 2000, 1300),
+                                                       ("rainbow", "CartPole-v1", 2000, 1300)])
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, algo, env_id, steps, stop_at):
     whole, whole_dir = trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "whole", progress=False,
                                      checkpoint_every=500, evaluate_episodes=0)
