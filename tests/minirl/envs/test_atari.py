@@ -373,8 +373,14 @@ def test_nature_cnn_gradients_reach_every_parameter():
 def test_dqn_smoke_on_breakout():
     from minirl.algos.dqn import DQN
 
-    agent = DQN(BREAKOUT, seed=0, buffer_size=2000, learning_starts=500, batch_size=32, train_frequency=4,
+    # a few thousand frames (4 per step): the uint8 frames go through the replay memory into the Nature CNN
+    agent = DQN(BREAKOUT, seed=0, buffer_size=2000, learning_starts=1000, batch_size=32, train_frequency=4,
                 target_update_interval=500)
-    agent.learn(1500)
-    assert agent.num_timesteps == 1500
+    agent.learn(1200)
+    assert agent.num_timesteps == 1200
+    assert agent.buffer.obs.dtype == np.uint8 and agent.buffer.obs.shape[1:] == (4, 84, 84)
     assert np.isfinite(agent.last_loss)
+    before = [p.data.copy() for p in agent.q_network.parameters()]
+    agent.learn(1204)  # one more gradient step moves the network
+    assert any(not np.array_equal(b, p.data) for b, p in zip(before, agent.q_network.parameters()))
+    assert agent.act(agent._obs[0]) in range(agent.num_actions)
