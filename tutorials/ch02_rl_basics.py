@@ -37,7 +37,7 @@ from minirl.tabular import (Fourier, StateAggregation, StateIndex, TileCoding, b
                             linear_value, mc_prediction, policy_iteration, q_learning, random_mdp, sarsa,
                             semi_gradient_td0, td0_prediction, td_lambda, td_lambda_forward, uniform_policy,
                             value_iteration)
-from minirl.utils.tutorial import fast_mode, figure_dir, pyplot, scale
+from minirl.utils.tutorial import fast_mode, figure_dir, pyplot, save_figure, scale
 
 plt = pyplot()
 FIGURES = figure_dir("ch02_rl_basics")
@@ -45,10 +45,7 @@ print("fast mode" if fast_mode() else "full mode", "- figures go to", FIGURES)
 
 
 def save(fig, name):
-    fig.tight_layout()
-    fig.savefig(FIGURES / name, dpi=100)
-    plt.close(fig)
-    print("wrote", FIGURES / name)
+    save_figure(fig, FIGURES, name)
 
 
 # %% [markdown]

@@ -45,7 +45,7 @@ from minirl.buffers import PrioritizedReplayBuffer, RankBasedReplayBuffer
 from minirl.nn.loss import huber_loss, quantile_huber_loss
 from minirl.runs.evaluation import EvaluationHook
 from minirl.tabular import MDP, OneHot, bellman_optimality_q, q_from_v, value_iteration
-from minirl.utils.tutorial import fast_mode, figure_dir, pyplot, scale
+from minirl.utils.tutorial import fast_mode, figure_dir, pyplot, save_figure, scale
 
 plt = pyplot()
 FIGURES = figure_dir("ch04_dqn")
@@ -53,10 +53,7 @@ print("fast mode" if fast_mode() else "full mode", "- figures go to", FIGURES)
 
 
 def save(fig, name):
-    fig.tight_layout()
-    fig.savefig(FIGURES / name, dpi=100)
-    plt.close(fig)
-    print("wrote", FIGURES / name)
+    save_figure(fig, FIGURES, name)
 
 
 # %% [markdown]

@@ -89,7 +89,7 @@ class PPO(Agent):
         "normalize_reward": H(False, "scale rewards by the running std of the discounted return"),
         "log_std_init": H(0.0, "initial log std of a Gaussian policy"),
     }
-    default_steps = {"CartPole-v1": 50_000, "Pendulum-v1": 300_000}
+    default_steps = {"CartPole-v1": 100_000, "Pendulum-v1": 300_000}
     env_defaults = {
         # tuned to reach the maximum return of 500 within 100k steps
         # target_kl: 20 full-batch epochs at this learning rate can push a policy that already balances off

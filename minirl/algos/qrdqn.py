@@ -45,6 +45,7 @@ class QRDQN(DQN):
         "loss": Hyperparameter("quantile_huber", "quantile_huber (4.26, κ = 1) or quantile (4.25, κ = 0)"),
         "num_quantiles": Hyperparameter(50, "N, the quantiles per action", low=1),
     }
+    default_steps = {"CartPole-v1": 50_000}
     env_defaults = {"CartPole-v1": {**DQN.env_defaults["CartPole-v1"], "num_quantiles": 10}}
 
     @property

@@ -38,3 +38,13 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_figure(fig, folder: Path, name: str) -> Path:
+    """Lay out `fig`, write it to folder/name, close it, and say where it went."""
+    fig.tight_layout()
+    path = Path(folder) / name
+    fig.savefig(path, dpi=100)
+    pyplot().close(fig)
+    print("wrote", path)
+    return path

@@ -1,9 +1,10 @@
-"""DQN: TD targets with terminated vs truncated transitions, Double DQN, and learning."""
+"""DQN: TD targets with terminated vs truncated transitions, Double DQN, and learning (the whole family)."""
 
 import numpy as np
+import pytest
 
+from minirl.algos import get
 from minirl.algos.dqn import DQN, td_targets
-from minirl.runs.evaluation import EvaluationHook
 
 
 def test_td_targets_bootstrap_through_truncation_not_termination():
@@ -60,7 +61,11 @@ def test_hard_and_soft_target_updates():
         np.testing.assert_array_equal(t.data, p.data)
 
 
-def test_dqn_learns_cartpole_seed_0():
-    hook = EvaluationHook(every=5_000, episodes=20, threshold=475, stop_at_threshold=True)
-    DQN("CartPole-v1", seed=0).learn(100_000, hook)
-    assert hook.solved_at is not None, f"evaluations: {hook.record}"
+@pytest.mark.parametrize("algo", ["dqn", "c51", "qrdqn", "rainbow"])
+def test_final_policy_balances_cartpole_on_seed_0(algo):
+    """The fast learning run of each agent of the family (all seeds: the slow suite): its CartPole table, its
+    steps, then 20 deterministic episodes of the policy that training ends with."""
+    cls = get(algo)
+    agent = cls("CartPole-v1", seed=0).learn(cls.steps_for("CartPole-v1"))
+    result = agent.evaluate(20)
+    assert result["mean_return"] >= 475, result["returns"]
