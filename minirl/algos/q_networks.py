@@ -7,7 +7,9 @@ One class serves every agent of chapter 4, switch by switch:
   N quantiles for QR-DQN (4.26);
 - `dueling`: the head splits into a state value V(s) and advantages A(s, a), recombined by (4.13) or (4.14),
   atom by atom (4.23 for C51);
-- `noisy`: the dense layers are `NoisyLinear` (4.19), so exploration comes from the weights.
+- `noisy`: the head's layers are `NoisyLinear` (4.19), so exploration comes from the weights; the torso stays
+  deterministic (as the convolutions of the Atari Rainbow do), which keeps the noise where it chooses actions and
+  the cost of the noise small.
 
 `forward(obs)` returns (B, |A|) when N = 1, else (B, |A|, N): the agents turn that into Q-values themselves.
 """
@@ -49,8 +51,8 @@ class QNetwork(nn.Module):
         rng = np.random.default_rng() if rng is None else rng
         self.num_actions, self.num_atoms, self.dueling, self.noisy = int(num_actions), int(num_atoms), dueling, noisy
 
-        def dense(n_in, n_out, gain):
-            return nn.NoisyLinear(n_in, n_out, rng=rng) if noisy else layer(n_in, n_out, gain, rng)
+        def head(n_in, n_out):
+            return nn.NoisyLinear(n_in, n_out, rng=rng) if noisy else layer(n_in, n_out, 1.0, rng)
 
         if isinstance(observation_space, spaces.Box) and len(observation_space.shape) == 3:  # stacked frames
             from minirl.algos.networks import NatureCNN
@@ -60,15 +62,15 @@ class QNetwork(nn.Module):
         else:
             layers, features = [], flat_dim(observation_space)
             for width in hidden:
-                layers += [dense(features, width, math.sqrt(2)), ACTIVATIONS[activation]()]
+                layers += [layer(features, width, math.sqrt(2), rng), ACTIVATIONS[activation]()]
                 features = width
             self.torso = nn.Sequential(*layers)
         outputs = self.num_actions * self.num_atoms
         if dueling == "none":
-            self.head = dense(features, outputs, 1.0)
+            self.head = head(features, outputs)
         else:
-            self.value_head = dense(features, self.num_atoms, 1.0)  # V(s): one value per atom
-            self.advantage_head = dense(features, outputs, 1.0)     # A(s, a)
+            self.value_head = head(features, self.num_atoms)  # V(s): one value per atom
+            self.advantage_head = head(features, outputs)     # A(s, a)
         self.noisy_layers = [module for module in self.modules() if isinstance(module, nn.NoisyLinear)]
 
     def forward(self, obs):

@@ -67,8 +67,9 @@ class SegmentTree:
         nodes = indices + self.size
         self.values[nodes] = values
         for _ in range(self.depth):
-            # one level up at a time: each parent is the operation of its two children
-            nodes = np.unique(nodes // 2)
+            # one level up at a time: each parent is the operation of its two children (a parent named twice is
+            # computed twice from the same children, so the repeats write the same value)
+            nodes = nodes // 2
             self.values[nodes] = self.operation(self.values[2 * nodes], self.values[2 * nodes + 1])
 
     def __getitem__(self, indices):

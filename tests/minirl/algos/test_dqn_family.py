@@ -75,7 +75,7 @@ def test_noisy_linear_gradients_match_finite_differences():
 
 def test_noisy_network_explores_without_epsilon_and_evaluates_its_mean():
     agent = DQN("CartPole-v1", seed=0, noisy=True, learning_starts=50, buffer_size=200, batch_size=16,
-                train_frequency=4, hidden="16")
+                train_frequency=4, gradient_steps=1, hidden="16")
     assert agent.epsilon == 0.0
     agent.learn(120)
     obs = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
@@ -180,7 +180,7 @@ def test_regression_loss_weights_each_transition(kind, elementwise):
 @pytest.mark.parametrize("replay", ["proportional", "rank"])
 def test_prioritized_dqn_updates_priorities_with_td_errors_and_anneals_beta_to_one(replay):
     agent = DQN("CartPole-v1", seed=0, prioritized=replay, learning_starts=64, batch_size=16, buffer_size=500,
-                train_frequency=2, hidden="16")
+                train_frequency=2, gradient_steps=1, hidden="16")
     agent.learn(300)
     updates = (300 - 64) // 2
     assert agent.buffer.beta_steps == updates
@@ -192,7 +192,7 @@ def test_prioritized_dqn_updates_priorities_with_td_errors_and_anneals_beta_to_o
 # -- acting -------------------------------------------------------------------------------------------------------
 def test_stochastic_act_explores_with_the_epsilon_reached():
     agent = DQN("CartPole-v1", seed=0, learning_starts=100, exploration_fraction=0.5, exploration_final_eps=0.1,
-                buffer_size=500, batch_size=16, hidden="16")
+                buffer_size=500, batch_size=16, hidden="16", train_frequency=4, gradient_steps=1)
     assert agent.epsilon == 1.0  # before training: the schedule's start
     obs = np.random.default_rng(0).normal(size=(2000, 4)).astype(np.float32)
     greedy = agent.act(obs)
@@ -240,7 +240,7 @@ def test_dueling_on_a_continuous_action_space_is_refused():
 @pytest.mark.parametrize("cls", [C51, QRDQN, Rainbow])
 def test_distributional_agents_train_and_round_trip_their_checkpoints(cls, tmp_path):
     agent = cls("CartPole-v1", seed=0, learning_starts=64, buffer_size=400, batch_size=16, train_frequency=4,
-                hidden="16", target_update_interval=20, tau=1.0)
+                gradient_steps=1, hidden="16", target_update_interval=20, tau=1.0)
     agent.learn(300)
     assert np.isfinite(agent.last_loss)
     agent.save(tmp_path / "agent.npz")
