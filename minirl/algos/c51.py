@@ -24,7 +24,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import Hyperparameter
-from minirl.algos.dqn import DQN, greedy_next_actions
+from minirl.algos.dqn import CARTPOLE_ROUNDS, DQN, greedy_next_actions
 from minirl.algos.q_networks import as_batch
 
 
@@ -65,7 +65,7 @@ class C51(DQN):
         "v_max": Hyperparameter(10.0, "V_max, the largest atom"),
     }
     env_defaults = {
-        "CartPole-v1": {**DQN.env_defaults["CartPole-v1"], "v_min": 0.0, "v_max": 100.0},
+        "CartPole-v1": {**CARTPOLE_ROUNDS, "double_q": True, "v_min": 0.0, "v_max": 100.0},  # returns ≤ 1/(1 − γ)
     }
 
     @classmethod

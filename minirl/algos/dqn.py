@@ -50,6 +50,22 @@ from minirl.optim.clip_grad import clip_grad_norm_
 REPLAY = {"none": ReplayBuffer, "proportional": PrioritizedReplayBuffer, "rank": RankBasedReplayBuffer}
 
 
+# CartPole-v1, for the whole family. The policy that training ends with must balance (500), not one seen along the
+# way. Training in rounds of 128 gradient steps every 256 environment steps, with the target network copied after
+# each round (C = 10 falls between rounds), makes each round a regression on fixed targets, as in fitted Q iteration
+# (Alg. 4.15); the replay memory keeps all 100k transitions, so the failures of early play are never forgotten; the
+# learning rate decays to 0, so the last rounds only polish. Rounds, batch, learning rate, ε schedule and network
+# are rl-zoo's tuned CartPole settings for QR-DQN. DQN adds Double Q (4.10) and the squared error: with the Huber
+# loss its final policy balanced on 3 of 5 seeds, with the squared error on 4 of 5.
+CARTPOLE_ROUNDS = {"buffer_size": 100_000, "learning_rate": 2.3e-3, "anneal_lr": True, "batch_size": 64,
+                   "learning_starts": 1000, "train_frequency": 256, "gradient_steps": 128, "target_update_interval": 10,
+                   "exploration_fraction": 0.16, "exploration_final_eps": 0.04, "hidden": "256,256"}
+
+ACROBOT = {"buffer_size": 50_000, "learning_rate": 6.3e-4, "batch_size": 128, "learning_starts": 0,
+           "target_update_interval": 250, "train_frequency": 4, "gradient_steps": 4, "exploration_fraction": 0.12,
+           "exploration_final_eps": 0.1, "hidden": "256,256"}
+
+
 def td_targets(rewards, discounts, terminated, next_q_target, next_q_online=None):
     """Y = R + γ^n (1 − terminated) Q̂(S', a*), with a* = argmax Q̂(S') (DQN, 4.9) or argmax Q(S') (Double, 4.10).
 
@@ -120,18 +136,15 @@ class DQN(Agent):
         "hidden": Hyperparameter("120,84", "hidden layer sizes of the Q-network"),
         "activation": Hyperparameter("relu", "relu or tanh", choices=("relu", "tanh")),
     }
-    default_steps = {"CartPole-v1": 100_000}
+    default_steps = {"CartPole-v1": 100_000, "Acrobot-v1": 100_000, "MountainCar-v0": 120_000}
     env_defaults = {
-        # The policy that training ends with must balance (500), not one seen along the way. Training in rounds of
-        # 128 gradient steps every 256 environment steps, with the target network copied after each round (C = 10
-        # falls between rounds), makes each round a regression on fixed targets, as in fitted Q iteration
-        # (Alg. 4.15); the replay memory keeps all 100k transitions, so the failures of early play are never
-        # forgotten; the learning rate decays to 0, so the last rounds only polish. Rounds, batch, learning rate,
-        # ε schedule and network are rl-zoo's tuned CartPole settings for QR-DQN; Double Q (4.10) is on.
-        "CartPole-v1": {"buffer_size": 100_000, "learning_rate": 2.3e-3, "anneal_lr": True, "batch_size": 64,
-                        "learning_starts": 1000, "train_frequency": 256, "gradient_steps": 128,
-                        "target_update_interval": 10, "exploration_fraction": 0.16, "exploration_final_eps": 0.04,
-                        "hidden": "256,256", "double_q": True},
+        "CartPole-v1": {**CARTPOLE_ROUNDS, "double_q": True, "loss": "mse"},
+        # rl-zoo's tuned settings (its QR-DQN's for Acrobot, its DQN's for MountainCar); their learning targets are
+        # in the slow suite
+        "Acrobot-v1": ACROBOT,
+        "MountainCar-v0": {"buffer_size": 10_000, "learning_rate": 4e-3, "batch_size": 128, "learning_starts": 1000,
+                           "gamma": 0.98, "target_update_interval": 600, "train_frequency": 16, "gradient_steps": 8,
+                           "exploration_fraction": 0.2, "exploration_final_eps": 0.07, "hidden": "256,256"},
     }
 
     @classmethod

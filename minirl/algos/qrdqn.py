@@ -24,7 +24,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import Hyperparameter
-from minirl.algos.dqn import DQN, greedy_next_actions
+from minirl.algos.dqn import CARTPOLE_ROUNDS, DQN, greedy_next_actions
 from minirl.algos.q_networks import as_batch
 from minirl.nn.loss import quantile_huber_loss
 
@@ -46,7 +46,7 @@ class QRDQN(DQN):
         "num_quantiles": Hyperparameter(50, "N, the quantiles per action", low=1),
     }
     default_steps = {"CartPole-v1": 50_000}
-    env_defaults = {"CartPole-v1": {**DQN.env_defaults["CartPole-v1"], "num_quantiles": 10}}
+    env_defaults = {"CartPole-v1": {**CARTPOLE_ROUNDS, "double_q": True, "num_quantiles": 10}}
 
     @property
     def num_atoms(self) -> int:

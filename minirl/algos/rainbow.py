@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from minirl.algos.c51 import C51
+from minirl.algos.dqn import ACROBOT
 
 RAINBOW_SWITCHES = {"double_q": True, "dueling": "mean", "prioritized": "proportional", "priority_alpha": 0.5,
                     "n_step": 3, "noisy": True}
@@ -28,4 +29,6 @@ class Rainbow(C51):
     name = "rainbow"
     hyperparameters = {key: replace(hp, default=RAINBOW_SWITCHES[key]) if key in RAINBOW_SWITCHES else hp
                        for key, hp in C51.hyperparameters.items()}
-    env_defaults = {"CartPole-v1": dict(C51.env_defaults["CartPole-v1"])}
+    default_steps = {"CartPole-v1": 100_000, "Acrobot-v1": 100_000}
+    env_defaults = {"CartPole-v1": dict(C51.env_defaults["CartPole-v1"]),
+                    "Acrobot-v1": {**ACROBOT, "v_min": -100.0, "v_max": 0.0}}  # returns ≥ −1/(1 − γ)

@@ -62,10 +62,10 @@ def test_hard_and_soft_target_updates():
 
 
 @pytest.mark.parametrize("algo", ["dqn", "c51", "qrdqn", "rainbow"])
-def test_final_policy_balances_cartpole_on_seed_0(algo):
-    """The fast learning run of each agent of the family (all seeds: the slow suite): its CartPole table, its
-    steps, then 20 deterministic episodes of the policy that training ends with."""
-    cls = get(algo)
-    agent = cls("CartPole-v1", seed=0).learn(cls.steps_for("CartPole-v1"))
+def test_each_agent_of_the_family_learns_cartpole_in_a_short_run_on_seed_0(algo):
+    """The fast learning run of each agent (its CartPole table, 20k steps instead of its 50k-100k, so ε and the
+    learning rate decay over the shorter run): the final policy must play far better than chance (about 22), so a
+    change that stops an agent from learning fails here. The 475 targets on five seeds are in the slow suite."""
+    agent = get(algo)("CartPole-v1", seed=0).learn(20_000)
     result = agent.evaluate(20)
-    assert result["mean_return"] >= 475, result["returns"]
+    assert result["mean_return"] >= 75, result["returns"]
