@@ -48,6 +48,7 @@ class VectorizedEnv(VectorEnv):
         self.single_action_space = physics.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._discrete = isinstance(self.single_action_space, Discrete)
         self._generators: list[np.random.Generator | None] = [None] * self.num_envs
         # _reserve[i, r] holds the uniforms of copy i's r-th reset to come; _next[i] is the next unused r
         self._reserve = np.zeros((self.num_envs, self.resets_per_refill, physics.draws_per_reset))
@@ -68,8 +69,8 @@ class VectorizedEnv(VectorEnv):
         if self.state is None:
             raise RuntimeError(f"{type(self).__name__}: call reset() before step()")
         actions = self._check_actions(actions)
-        if self.num_envs == 1:
-            return self._step_one_copy(actions[0])
+        if self.num_envs == 1:  # a discrete action as a Python int, as a single env is given it
+            return self._step_one_copy(int(actions[0]) if self._discrete else actions[0])
         self.state, rewards, terminated = self.physics.step(self.state, actions, self.elapsed)
         self.elapsed += 1
         if self.max_episode_steps is None:
