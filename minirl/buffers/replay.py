@@ -112,8 +112,9 @@ class ReplayBuffer:
         if self.n_step_accumulator.n_step == 1 and self.num_envs <= self.capacity:
             # one-step transitions are finished at once: each column goes straight into its slots, and every
             # one of them bootstraps with γ
-            slots = self._advance(self.num_envs)
-            where = slots if slots[-1] < slots[0] else slice(slots[0], slots[-1] + 1)  # a slice, unless it wraps
+            start, count = self.position, self.num_envs
+            slots = self._advance(count)
+            where = slice(start, start + count) if start + count <= self.capacity else slots  # a slice, unless it wraps
             for name, column in zip(self.FIELDS, columns):
                 getattr(self, name)[where] = column
             self.discounts[where] = self.n_step_accumulator.gamma
