@@ -240,6 +240,24 @@ def test_sequential_infer_equals_the_recorded_forward():
         np.testing.assert_array_equal(out.numpy(), recorded)
 
 
+def test_module_infer_is_forward_without_a_graph():
+    class Scaled(Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2, rng=np.random.default_rng(2))
+
+        def forward(self, x):
+            return ad.tanh(self.fc(x)) * 2.0
+
+    model = Scaled()
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    out = model.infer(x)
+    assert type(out) is np.ndarray
+    np.testing.assert_array_equal(out, model(x).numpy())
+    np.testing.assert_array_equal(model.infer(ad.tensor(x, requires_grad=True)), out)
+    assert ad.is_grad_enabled()
+
+
 def test_sequential_infer_takes_the_module_path_where_the_kernel_does_not_apply():
     rng = np.random.default_rng(1)
     lin = nn.Linear(3, 4, rng=rng)
