@@ -49,6 +49,9 @@ class VectorizedEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._discrete = isinstance(self.single_action_space, Discrete)
+        if self._discrete:  # the smallest and largest action, as Python ints
+            start, n = int(self.single_action_space.start), int(self.single_action_space.n)
+            self._action_bounds = start, start + n - 1
         self._generators: list[np.random.Generator | None] = [None] * self.num_envs
         # _reserve[i, r] holds the uniforms of copy i's r-th reset to come; _next[i] is the next unused r
         self._reserve = np.zeros((self.num_envs, self.resets_per_refill, physics.draws_per_reset))
@@ -141,8 +144,8 @@ class VectorizedEnv(VectorEnv):
     def _check_actions(self, actions) -> np.ndarray:
         space, n = self.single_action_space, self.num_envs
         actions = np.asarray(actions)
-        if isinstance(space, Discrete):
-            low, high = int(space.start), int(space.start + space.n - 1)
+        if self._discrete:
+            low, high = self._action_bounds
             if (
                 actions.shape != (n,)
                 or actions.dtype.kind not in "iu"
