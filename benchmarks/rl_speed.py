@@ -2,7 +2,14 @@
 the same settings, in one run; plus a profile of where our time goes.
 
 PPO: the widely used reference settings (4 envs × 128 steps, 4 epochs × 4 minibatches, 64-64 tanh networks).
-DQN: buffer 10k, batch 128, train every 10 steps, target network every 500, learning from step 10k.
+DQN: the single-file DQN's settings (CleanRL's dqn.py): 1 env, buffer 10k, batch 128, train every 10 steps, a
+hard copy to the target network every 500, Adam 2.5e-4, 120-84 ReLU, MSE loss, learning from step 10k; plain
+DQN targets (no Double DQN). Ours also clips the gradient norm at 10, which the reference does not.
+
+DQN's profile times the four parts of one environment step, around the calls the loop makes (perf_counter,
+no profiler inside them): the acting forward pass at batch 1 (`q_values`), the environment step, the
+replay-buffer write, and the train step (every 10 steps); "other" is the rest of the loop (ε-greedy choice,
+episode bookkeeping, schedules). PPO's profile is cProfile's, by component.
 
     python benchmarks/rl_speed.py [--ppo-steps 500000] [--dqn-steps 100000] [--no-reference] [--profile]
 """
@@ -10,6 +17,7 @@ DQN: buffer 10k, batch 128, train every 10 steps, target network every 500, lear
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -28,28 +36,90 @@ PPO_SETTINGS = dict(num_envs=4, num_steps=128, update_epochs=4, num_minibatches=
                     target_kl=None)  # every epoch runs, as in the reference
 DQN_SETTINGS = dict(num_envs=1, buffer_size=10_000, batch_size=128, train_frequency=10, target_update_interval=500,
                     learning_starts=10_000, learning_rate=2.5e-4, gradient_steps=1, hidden="120,84",
-                    exploration_fraction=0.5, exploration_final_eps=0.05)
+                    exploration_fraction=0.5, exploration_final_eps=0.05,
+                    tau=1.0, double_q=False,  # CartPole's table says soft updates and Double DQN: not the reference's
+                    loss="mse")
+
+
+@contextlib.contextmanager
+def dqn_agent():
+    """Our DQN at DQN_SETTINGS. Until `minirl.algos.dqn.DQN` has its `loss` switch (it has Huber only), the loss
+    it calls is the MSE for the duration of the block: what loss="mse" selects."""
+    from minirl.algos import dqn
+    from minirl.nn.loss import mse_loss
+
+    settings, original = dict(DQN_SETTINGS), dqn.huber_loss
+    if "loss" not in dqn.DQN.hyperparameters and settings.pop("loss") == "mse":
+        dqn.huber_loss = mse_loss
+    try:
+        yield dqn.DQN("CartPole-v1", seed=0, **settings)
+    finally:
+        dqn.huber_loss = original
+
+
+@contextlib.contextmanager
+def agent_for(algo: str):
+    if algo == "dqn":
+        with dqn_agent() as agent:
+            yield agent
+        return
+    from minirl.algos import get
+
+    yield get(algo)("CartPole-v1", seed=0, **PPO_SETTINGS)
 
 
 def ours(algo: str, steps: int):
-    from minirl.algos import get
+    with agent_for(algo) as agent:
+        start = time.perf_counter()
+        agent.learn(steps)
+        elapsed = time.perf_counter() - start
+        return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed,
+                "final_eval_mean_return": agent.evaluate(20)["mean_return"]}
 
-    settings = PPO_SETTINGS if algo == "ppo" else DQN_SETTINGS
-    agent = get(algo)("CartPole-v1", seed=0, **settings)
-    start = time.perf_counter()
-    agent.learn(steps)
-    elapsed = time.perf_counter() - start
-    return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed,
-            "final_eval_mean_return": agent.evaluate(20)["mean_return"]}
+
+DQN_STEP_PARTS = {"acting forward pass (batch 1)": ("q_values",), "environment step": ("envs", "step"),
+                  "replay-buffer write": ("buffer", "add"), "train step": ("_train_step",)}
+
+
+def profile_dqn(steps: int) -> dict:
+    """Wall-clock time of the parts of DQN's environment step (DQN_STEP_PARTS), timed around each call on the agent
+    (an instance attribute wraps the method); the rest of `learn` is "other". Per environment step, and fractions."""
+    spent = dict.fromkeys(DQN_STEP_PARTS, 0.0)
+    calls = dict.fromkeys(DQN_STEP_PARTS, 0)
+    clock = time.perf_counter
+
+    def timed(part, method):
+        def call(*args, **kwargs):
+            start = clock()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[part] += clock() - start
+                calls[part] += 1
+        return call
+
+    with dqn_agent() as agent:
+        for part, path in DQN_STEP_PARTS.items():
+            owner = agent
+            for name in path[:-1]:
+                owner = getattr(owner, name)
+            setattr(owner, path[-1], timed(part, getattr(owner, path[-1])))  # the loop looks it up on each call
+        start = clock()
+        agent.learn(steps)
+        total = clock() - start
+    parts = {**spent, "other (the rest of the loop)": total - sum(spent.values())}
+    return {"steps": steps, "total_seconds": total,
+            "microseconds_per_step": {k: round(v / steps * 1e6, 2) for k, v in parts.items()},
+            "microseconds_per_call": {k: round(spent[k] / calls[k] * 1e6, 1) for k in spent if calls[k]},
+            "calls": calls, "fractions": {k: round(v / total, 3) for k, v in parts.items()}}
 
 
 def profile(algo: str, steps: int) -> dict:
-    from minirl.algos import get
-
-    settings = PPO_SETTINGS if algo == "ppo" else DQN_SETTINGS
-    agent = get(algo)("CartPole-v1", seed=0, **settings)
-    profiler = cProfile.Profile()
-    profiler.runcall(agent.learn, steps)
+    if algo == "dqn":
+        return profile_dqn(steps)
+    with agent_for(algo) as agent:
+        profiler = cProfile.Profile()
+        profiler.runcall(agent.learn, steps)
     stats = pstats.Stats(profiler)
     total = stats.total_tt
     parts = {}
@@ -81,6 +151,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     record = {"benchmark": "rl_speed", "machine": describe(), "ppo_settings": PPO_SETTINGS,
               "dqn_settings": DQN_SETTINGS, "results": {}}
+    from minirl.algos.dqn import DQN
+
+    if "loss" not in DQN.hyperparameters:
+        record["dqn_loss"] = "mse: this DQN has no loss switch yet, rl_speed.py swapped its Huber for mse_loss"
     runs = [("ppo", args.ppo_steps), ("dqn", args.dqn_steps)]
     for algo, steps in runs:
         result = {"minirl": ours(algo, steps)}
@@ -103,8 +177,10 @@ def main(argv=None):
                  f"ratio {result['speedup']:.2f}x" if isinstance(result.get("pytorch_gymnasium"), dict) else ""),
               flush=True)
         if args.profile:
+            per_step = result["profile"].get("microseconds_per_step", {})
             for part, fraction in result["profile"]["fractions"].items():
-                print(f"    {part:<40} {fraction:6.1%}")
+                micro = f"  {per_step[part]:7.1f} µs/step" if part in per_step else ""
+                print(f"    {part:<40} {fraction:6.1%}{micro}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "rl_speed.json").write_text(json.dumps(record, indent=2, default=str))

@@ -53,6 +53,12 @@ def _full_index(indices, axis, shape):
 
 def array_put_along_axis_add(g, indices, axis, shape):
     xp = _xp(g)
+    if len(shape) == 2 and axis in (1, -1) and indices.shape == g.shape == (shape[0], 1):  # Q(s, a), log π(a|s)
+        # one index per row: each position receives at most one value, so writing it adds it (add.at, which
+        # accumulates repeated positions, costs ten times more)
+        out = xp.zeros(shape, dtype=g.dtype)
+        out[xp.arange(shape[0])[:, None], indices] = g
+        return out
     wide = list(g.shape)  # where x had size 1 against longer indices, it was broadcast: sum back into it
     wide[axis] = shape[axis]
     out = xp.zeros(wide, dtype=g.dtype)

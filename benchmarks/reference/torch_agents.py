@@ -133,7 +133,7 @@ def torch_dqn(total_steps, buffer_size=10_000, batch_size=128, train_frequency=1
                 y = torch.tensor(rew_b[idx]) + gamma * target(torch.tensor(next_b[idx])).max(1).values * (
                     1 - torch.tensor(term_b[idx]))
             qa = q(torch.tensor(obs_b[idx])).gather(1, torch.tensor(act_b[idx])[:, None]).squeeze(1)
-            loss = nn.functional.smooth_l1_loss(qa, y)
+            loss = nn.functional.mse_loss(qa, y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

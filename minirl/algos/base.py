@@ -160,7 +160,7 @@ class Agent:
         self.episode_returns += rewards
         self.episode_lengths += 1
         self.num_timesteps += len(rewards)
-        for i in np.flatnonzero(done):
+        for i in done.nonzero()[0].tolist():  # the copies that ended, as Python ints (usually none)
             self.num_episodes += 1
             hooks.on_episode(self, float(self.episode_returns[i]), int(self.episode_lengths[i]))
             self.episode_returns[i], self.episode_lengths[i] = 0.0, 0

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import kernels
+from autodiff import Tensor, as_tensor, no_grad
+from autodiff.grad_mode import state as grad_mode
 from minirl.nn import functional as F
 from minirl.nn.activation import ReLU, Sigmoid, Tanh
 from minirl.nn.linear import Linear
@@ -25,7 +28,10 @@ class Sequential(Module):
     node (`F.dense_stack`, backpropagation's recursion in one rule), with the same values and gradients as
     module by module: on the small networks of RL each node's bookkeeping costs about as much as its
     arithmetic. While a layer's `forward` is being watched (K-FAC hooks its output), its stack runs module by
-    module."""
+    module.
+
+    With gradients off (`autodiff.no_grad()`: acting, TD targets, evaluation) there is no graph to record, and
+    `forward` is `infer`, the same layers on arrays (see there)."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -37,20 +43,53 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x):
+        if not grad_mode.grad_enabled and not grad_mode.anomaly:  # nothing to record: the layers on arrays
+            return as_tensor(self.infer(x))
         for module, activations, names in self._steps():
-            if names is None:
-                x = module(x)
-                continue
-            params = []
-            for layer in module:
-                if "forward" in layer.__dict__:  # a watched layer: the stack runs module by module
-                    for layer_, activation in zip(module, activations):
-                        x = layer_(x) if activation is None else activation(layer_(x))
-                    break
-                params += (layer.weight, layer.bias)
-            else:
-                x = F.dense_stack(x, params, names)
+            x = module(x) if names is None else self._stack(x, module, activations, names)
         return x
+
+    @staticmethod
+    def _stack(x, layers, activations, names):
+        """A dense stack as one node (`F.dense_stack`), or module by module while a layer is watched."""
+        params = []
+        for layer in layers:
+            if "forward" in layer.__dict__:  # a watched layer: the stack runs module by module
+                for layer_, activation in zip(layers, activations):
+                    x = layer_(x) if activation is None else activation(layer_(x))
+                return x
+            params += (layer.weight, layer.bias)
+        return F.dense_stack(x, params, names)
+
+    def infer(self, x):
+        """The forward pass as inference: no graph, an array out (the input an array or a Tensor).
+
+        Acting (argmax_a Q(s, a), a policy's sample) and targets (max_a' Q̂(s', a')) only need the numbers
+        y = f_L(... f_1(x W_1ᵀ + b_1) ...), one observation at a time when acting, where bookkeeping, not
+        arithmetic, is the cost: a dense layer on one observation is a microsecond of arithmetic, and a graph
+        node, its Tensors and the checks of `linear` cost several. So each dense stack here is
+        `kernels.dense_forward(h, W, b, f)` layer by layer, the kernel `DenseStack.forward` runs, with the same
+        values; nothing is recorded, whatever the grad mode. Other children (and a stack with a watched layer, or
+        an input that `linear` must cast or reject) run as modules under `no_grad`. `forward` takes this path
+        when gradients are off and no anomaly detection runs."""
+        h = x  # the input as given (a Tensor or an array) until a step replaces it by an array
+        for module, activations, names in self._steps():
+            if names is not None:
+                a = h.data if isinstance(h, Tensor) else h
+                for layer, name in zip(module, names):
+                    weight = layer.weight.data
+                    # what the kernel takes: rows (N, in) in the weights' dtype; and no watched layer
+                    if getattr(a, "ndim", 0) != 2 or a.dtype != weight.dtype or a.shape[1] != weight.shape[1] \
+                            or "forward" in layer.__dict__:
+                        break
+                    bias = layer.bias
+                    a = kernels.dense_forward(a, weight, None if bias is None else bias.data, name)
+                else:
+                    h = a
+                    continue
+            with no_grad():  # a module, or a stack the recorded path must cast, explain or watch: as modules
+                h = (module(as_tensor(h)) if names is None else self._stack(h, module, activations, names)).data
+        return h.data if isinstance(h, Tensor) else h
 
     def _steps(self):
         """The children as steps: (module, None, None), or a dense stack (its Linear layers, the activation

@@ -25,7 +25,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from autodiff import Tensor
+from autodiff import Tensor, as_tensor, no_grad
 from autodiff.ops.shape import move_array
 
 
@@ -81,6 +81,13 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
+
+    def infer(self, x):
+        """The forward pass as inference: an array (or a Tensor) in, an array out, no graph recorded. Acting and
+        targets need the numbers y = f(x), not their derivatives. Here it is `forward` under `no_grad`;
+        `Sequential` runs its dense layers as kernels on the arrays themselves."""
+        with no_grad():
+            return self(x if isinstance(x, Tensor) else as_tensor(x)).data
 
     # -- registration ------------------------------------------------------------------------------------
     def _registries(self):

@@ -195,6 +195,22 @@ def test_gather_with_repeated_indices_accumulates():
     np.testing.assert_array_equal(x.grad.data, [[0.0, 0.0, 2.0], [1.0, 1.0, 0.0]])
 
 
+def test_gather_of_one_index_per_row_scatters_its_gradient_back():
+    """Q(s, a): indices (N, 1) on axis 1. The backward writes each row's gradient into its one position instead
+    of accumulating with add.at; the result is the general rule's."""
+    from autodiff.ops.shape import _full_index, array_put_along_axis_add
+
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((6, 1))
+    indices = rng.integers(0, 3, size=(6, 1))
+    general = np.zeros((6, 3))
+    np.add.at(general, _full_index(indices, 1, g.shape), g)
+    np.testing.assert_array_equal(array_put_along_axis_add(g, indices, 1, (6, 3)), general)
+    x = ad.tensor(rng.standard_normal((6, 3)), requires_grad=True)
+    ad.take_along_axis(x, indices, axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.eye(3)[indices[:, 0]])
+
+
 def test_gather_broadcasts_x_against_longer_indices():
     x = ad.tensor(np.array([[10.0, 20.0, 30.0]]), requires_grad=True)  # (1, 3) against indices (2, 2)
     out = ad.take_along_axis(x, np.array([[0, 2], [2, 2]]), axis=1)

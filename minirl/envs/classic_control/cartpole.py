@@ -58,7 +58,7 @@ class CartPolePhysics:
 
     def step(self, state, actions, elapsed):
         x, x_dot, theta, theta_dot = state
-        force = np.where(actions == 1, self.force_mag, -self.force_mag)
+        force = self.force_mag * (2 * actions - 1)  # action 1 pushes right (+F), 0 left (−F)
         costheta, sintheta = np.cos(theta), np.sin(theta)
         # Barto et al. (1983) without friction: the pole's angular acceleration first, then the cart's from it
         temp = (force + self.polemass_length * np.square(theta_dot) * sintheta) / self.total_mass

@@ -222,6 +222,61 @@ def test_sequential_stack_reports_a_layer_that_does_not_fit():
         model(ad.tensor(np.ones((2, 3))))
 
 
+def test_sequential_infer_equals_the_recorded_forward():
+    """`infer` (and `forward` under no_grad) runs the dense stacks as kernels on arrays: the same numbers as the
+    recorded forward, for one observation and for a batch, with other children in between."""
+    rng = np.random.default_rng(0)
+    model = Sequential(nn.Linear(4, 8, rng=rng), nn.ReLU(), nn.Linear(8, 6, rng=rng), nn.Tanh(), nn.Flatten(),
+                       nn.Softplus(), nn.Linear(6, 2, rng=rng))
+    for x in (rng.standard_normal((1, 4)).astype(np.float32), rng.standard_normal((5, 4)).astype(np.float32)):
+        recorded = model(ad.tensor(x)).numpy()
+        inferred = model.infer(x)
+        assert type(inferred) is np.ndarray and inferred.dtype == np.float32
+        np.testing.assert_array_equal(inferred, recorded)
+        np.testing.assert_array_equal(model.infer(ad.tensor(x)), recorded)
+        with ad.no_grad():
+            out = model(ad.tensor(x, requires_grad=True))
+        assert out.grad_fn is None and not out.requires_grad
+        np.testing.assert_array_equal(out.numpy(), recorded)
+
+
+def test_module_infer_is_forward_without_a_graph():
+    class Scaled(Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2, rng=np.random.default_rng(2))
+
+        def forward(self, x):
+            return ad.tanh(self.fc(x)) * 2.0
+
+    model = Scaled()
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    out = model.infer(x)
+    assert type(out) is np.ndarray
+    np.testing.assert_array_equal(out, model(x).numpy())
+    np.testing.assert_array_equal(model.infer(ad.tensor(x, requires_grad=True)), out)
+    assert ad.is_grad_enabled()
+
+
+def test_sequential_infer_takes_the_module_path_where_the_kernel_does_not_apply():
+    rng = np.random.default_rng(1)
+    lin = nn.Linear(3, 4, rng=rng)
+    model = Sequential(lin, nn.Tanh(), nn.Linear(4, 2, rng=rng))
+    x = rng.standard_normal((2, 3))
+    expected = model(x.astype(np.float32)).numpy()
+    np.testing.assert_array_equal(model.infer(x), expected)  # a float64 array is cast, as forward casts it
+    np.testing.assert_allclose(model.infer(x[0].astype(np.float32)), expected[0], rtol=1e-5, atol=1e-6)  # one row
+    seen = []
+    lin.forward = lambda h: seen.append(h) or type(lin).forward(lin, h)  # a watched layer still sees its input
+    np.testing.assert_array_equal(model.infer(x.astype(np.float32)), expected)
+    assert len(seen) == 1
+    del lin.forward
+    with ad.no_grad(), pytest.raises(TypeError, match="linear: input dtype float64 differs from weight dtype"):
+        model(ad.tensor(x))  # a Tensor of another dtype is an error, with gradients or without
+    with ad.no_grad(), ad.detect_anomaly():  # anomaly detection checks every node: the recorded path runs
+        np.testing.assert_array_equal(model(x.astype(np.float32)).numpy(), expected)
+
+
 def test_modulelist_registers_and_renumbers():
     ml = ModuleList([nn.Linear(1, 1) for _ in range(3)])
     ml.insert(0, nn.Linear(1, 2))
