@@ -9,7 +9,6 @@ import math
 import numpy as np
 
 from autodiff import Tensor
-from kernels import array_module
 
 
 def _grads(parameters):
@@ -26,8 +25,6 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     norm_type = float(norm_type)
     if math.isinf(norm_type):
         total = max(float(abs(g.data).max()) for g in grads)
-    elif norm_type == 2.0:  # ‖g‖₂² = Σ_i g_i·g_i: one dot product per gradient, no temporary array of g's size
-        total = math.sqrt(sum(float(array_module(g.data).vdot(g.data, g.data)) for g in grads))
     else:
         total = sum(float((abs(g.data) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
