@@ -42,7 +42,7 @@ from minirl.algos.fitted_q import Transitions, fitted_q_iteration, model_transit
 from minirl.algos.q_networks import dueling_aggregate
 from minirl.algos.qrdqn import quantile_midpoints
 from minirl.buffers import PrioritizedReplayBuffer, RankBasedReplayBuffer
-from minirl.nn.loss import huber_loss, quantile_huber_loss
+from minirl.nn.loss import quantile_huber_loss
 from minirl.runs.evaluation import EvaluationHook
 from minirl.tabular import MDP, OneHot, bellman_optimality_q, q_from_v, value_iteration
 from minirl.utils.tutorial import fast_mode, figure_dir, pyplot, save_figure, scale
@@ -126,7 +126,10 @@ else:
     a_star = np.argmax(q_next, axis=1)
 assert np.allclose(batch.discounts, agent.hp["gamma"])  # one-step returns: the discount is γ
 Y_batch = batch.rewards + agent.hp["gamma"] * (1 - batch.terminated) * q_next[rows, a_star]
-loss_hand = huber_loss(ad.tensor(q_now[rows, batch.actions]), ad.tensor(Y_batch.astype(np.float32))).item()
+d_batch = q_now[rows, batch.actions] - Y_batch
+print("the agent's loss:", agent.hp["loss"])  # CartPole's table uses the squared error; the default is Huber (4.27)
+loss_hand = np.mean(d_batch ** 2) if agent.hp["loss"] == "mse" else \
+    np.mean(np.where(np.abs(d_batch) <= 1, 0.5 * d_batch ** 2, np.abs(d_batch) - 0.5))
 loss_agent, td_errors = agent.td_loss(batch)
 print(f"{batch.terminated.sum()} of 64 transitions terminated; loss by hand {loss_hand:.6f}, "
       f"agent.td_loss {loss_agent.item():.6f}")
