@@ -20,6 +20,11 @@ from minirl.nn.module import Module
 STACKED_ACTIVATIONS = {Tanh: "tanh", ReLU: "relu", Sigmoid: "sigmoid"}
 
 
+def _is_array(value) -> bool:
+    """A NumPy or CuPy array (what a dense stack of `Sequential._without_graph` returns), not a Tensor or a tuple."""
+    return hasattr(value, "shape") and not isinstance(value, Tensor)
+
+
 class Sequential(Module):
     """Layers applied one after the other (book §1.3: a deep network is a composition of layers).
     Children are named "0", "1", ... so `state_dict()` keys are PyTorch's ("0.weight", "2.bias").
@@ -43,8 +48,9 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x):
-        if not grad_mode.grad_enabled and not grad_mode.anomaly:  # nothing to record: the layers on arrays
-            return as_tensor(self.infer(x))
+        if not grad_mode.grad_enabled and not grad_mode.anomaly:  # nothing to record: dense stacks on arrays
+            out = self._without_graph(x)
+            return as_tensor(out) if _is_array(out) else out
         for module, activations, names in self._steps():
             x = module(x) if names is None else self._stack(x, module, activations, names)
         return x
@@ -72,7 +78,14 @@ class Sequential(Module):
         values; nothing is recorded, whatever the grad mode. Other children (and a stack with a watched layer, or
         an input that `linear` must cast or reject) run as modules under `no_grad`. `forward` takes this path
         when gradients are off and no anomaly detection runs."""
-        h = x  # the input as given (a Tensor or an array) until a step replaces it by an array
+        out = self._without_graph(x)
+        return out.data if isinstance(out, Tensor) else out
+
+    def _without_graph(self, x):
+        """The children on `x` with nothing recorded: each dense stack as kernels on arrays, the others as modules
+        under no_grad (given Tensors, or the input as it came). Returns the last child's output: an array after a
+        dense stack."""
+        h = x
         for module, activations, names in self._steps():
             if names is not None:
                 a = h.data if isinstance(h, Tensor) else h
@@ -88,8 +101,9 @@ class Sequential(Module):
                     h = a
                     continue
             with no_grad():  # a module, or a stack the recorded path must cast, explain or watch: as modules
-                h = (module(as_tensor(h)) if names is None else self._stack(h, module, activations, names)).data
-        return h.data if isinstance(h, Tensor) else h
+                given = as_tensor(h) if h is not x and _is_array(h) else h
+                h = module(given) if names is None else self._stack(given, module, activations, names)
+        return h
 
     def _steps(self):
         """The children as steps: (module, None, None), or a dense stack (its Linear layers, the activation

@@ -240,6 +240,19 @@ def test_sequential_infer_equals_the_recorded_forward():
         np.testing.assert_array_equal(out.numpy(), recorded)
 
 
+def test_sequential_without_gradients_passes_on_what_a_child_returns():
+    class Pair(Module):  # returns a tuple, as a recurrent layer does
+        def forward(self, x):
+            return x, x * 2.0
+
+    model = Sequential(nn.Linear(3, 2, rng=np.random.default_rng(4)), nn.ReLU(), Pair())
+    x = np.ones((2, 3), np.float32)
+    with ad.no_grad():
+        a, b = model(x)
+    np.testing.assert_array_equal(b.numpy(), 2 * a.numpy())
+    np.testing.assert_array_equal(a.numpy(), model(x)[0].numpy())
+
+
 def test_module_infer_is_forward_without_a_graph():
     class Scaled(Module):
         def __init__(self):
