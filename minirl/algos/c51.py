@@ -24,7 +24,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import Hyperparameter
-from minirl.algos.dqn import CARTPOLE_ROUNDS, DQN, greedy_next_actions
+from minirl.algos.dqn import CARTPOLE_ROUNDS, DQN, greedy_next_actions, weighted_mean
 from minirl.algos.q_networks import as_batch
 
 
@@ -100,6 +100,6 @@ class C51(DQN):
         logits = self.q_network(as_batch(batch.obs))[rows, batch.actions.astype(np.int64)]     # (B, N)
         log_probs = ad.log_softmax(logits, axis=1)
         cross_entropy = -(ad.tensor(target.astype(np.float32)) * log_probs).sum(axis=1)        # (4.22)
-        loss = cross_entropy.mean() if weights is None else (cross_entropy * ad.tensor(weights)).mean()
+        loss = weighted_mean(cross_entropy, weights)
         entropy = -np.sum(target * np.log(np.where(target > 0, target, 1.0)), axis=1)
         return loss, cross_entropy.numpy() - entropy                                           # KL(m ‖ p)

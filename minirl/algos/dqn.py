@@ -86,7 +86,12 @@ def regression_loss(kind: str, prediction, target, weights=None):
     loss = huber_loss if kind == "huber" else mse_loss
     if weights is None:
         return loss(prediction, target)
-    return (loss(prediction, target, reduction="none") * ad.tensor(weights)).mean()
+    return weighted_mean(loss(prediction, target, reduction="none"), weights)
+
+
+def weighted_mean(per_transition, weights=None):
+    """The batch mean of each transition's loss, scaled by its IS weight w_j (4.16) under prioritized replay."""
+    return per_transition.mean() if weights is None else (per_transition * ad.tensor(weights)).mean()
 
 
 def parse_hidden(value) -> tuple[int, ...]:

@@ -24,7 +24,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import Hyperparameter
-from minirl.algos.dqn import CARTPOLE_ROUNDS, DQN, greedy_next_actions
+from minirl.algos.dqn import CARTPOLE_ROUNDS, DQN, greedy_next_actions, weighted_mean
 from minirl.algos.q_networks import as_batch
 from minirl.nn.loss import quantile_huber_loss
 
@@ -69,5 +69,5 @@ class QRDQN(DQN):
         kappa = 1.0 if self.hp["loss"] == "quantile_huber" else 0.0
         per_transition = quantile_huber_loss(quantiles, targets, quantile_midpoints(self.num_atoms), kappa,
                                              reduction="none")
-        loss = per_transition.mean() if weights is None else (per_transition * ad.tensor(weights)).mean()
+        loss = weighted_mean(per_transition, weights)
         return loss, per_transition.numpy()
