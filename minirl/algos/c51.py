@@ -86,7 +86,7 @@ class C51(DQN):
 
     def q_from_output(self, output):
         """Q(s, a) = Σ_i z_i p_i(s, a), with p the softmax over each action's atoms."""
-        return (ad.softmax(output, axis=2) * ad.tensor(self.support.astype(np.float32))).sum(axis=2)
+        return (ad.softmax(ad.tensor(output), axis=2).numpy() * self.support.astype(np.float32)).sum(axis=2)
 
     def td_loss(self, batch, weights=None):
         """Cross-entropy to the projected target (4.21)–(4.22); each transition's KL(m ‖ p) is its priority."""

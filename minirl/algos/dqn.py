@@ -40,7 +40,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import Agent, Hyperparameter, linear_schedule
-from minirl.algos.q_networks import DUELING, QNetwork, as_batch
+from minirl.algos.q_networks import DUELING, QNetwork, as_batch, as_input
 from minirl.buffers import PrioritizedReplayBuffer, RankBasedReplayBuffer, ReplayBuffer
 from minirl.envs import make_vec, spaces
 from minirl.nn.loss import huber_loss, mse_loss
@@ -195,31 +195,40 @@ class DQN(Agent):
         self.last_loss = None
 
     # -- acting -----------------------------------------------------------------------------------------
-    def q_from_output(self, output):
-        """Q(s, ·) from the network's output: here the output is Q."""
+    def q_from_output(self, output: np.ndarray) -> np.ndarray:
+        """Q(s, ·) from the network's output (arrays: acting and targets record no graph). Here the output is Q."""
         return output
 
     def q_values(self, obs, noise: bool = False) -> np.ndarray:
         """Q(s, ·) for a batch of observations. A noisy network answers with its mean weights unless `noise`."""
         if self.hp["noisy"]:
             self.q_network.train(noise)  # NoisyLinear draws on its noise only in training mode
-        with ad.no_grad():
-            return self.q_from_output(self.q_network(as_batch(obs))).numpy()
+        return self.q_from_output(self.q_network.infer(as_input(obs)))
 
     def act(self, obs, deterministic: bool = True):
         """The greedy action argmax_a Q(s, a). With `deterministic=False`, the action training would take now:
         ε-greedy with the ε the schedule has reached (`self.epsilon`: the initial ε before any training), or the
         greedy action of the noisy network under its current noise."""
         single = np.ndim(obs) == len(self.envs.single_observation_space.shape)
-        q = self.q_values(np.asarray(obs)[None] if single else obs, noise=not deterministic)
-        actions = np.argmax(q, axis=1)
-        if not deterministic:
-            actions = self._explore(actions, self.epsilon)
+        batch = np.asarray(obs)[None] if single else obs
+        if deterministic:
+            actions = np.argmax(self.q_values(batch), axis=1)
+        else:
+            actions = self._epsilon_greedy(batch, self.epsilon)
         return int(actions[0]) if single else actions
 
-    def _explore(self, greedy_actions, epsilon):
-        random = self.rng.random(len(greedy_actions)) < epsilon
-        return np.where(random, self.rng.integers(self.num_actions, size=len(greedy_actions)), greedy_actions)
+    def _epsilon_greedy(self, obs, epsilon: float) -> np.ndarray:
+        """Per observation, with probability ε a uniformly random action, else argmax_a Q(s, a) (under the noisy
+        network's current noise). The draws come first, a uniform and a random action per observation, and the
+        network runs only when some observation acts greedily."""
+        n = len(obs)
+        if n == 1:  # one environment: Python numbers, where a NumPy draw of one element costs several times more
+            explore, random_action = self.rng.random() < epsilon, self.rng.integers(self.num_actions)
+            return np.array([random_action if explore else np.argmax(self.q_values(obs, noise=True)[0])])
+        explore, random_actions = self.rng.random(n) < epsilon, self.rng.integers(self.num_actions, size=n)
+        if explore.all():
+            return random_actions
+        return np.where(explore, random_actions, np.argmax(self.q_values(obs, noise=True), axis=1))
 
     # -- training ---------------------------------------------------------------------------------------
     def _train(self, total_steps, hooks):
@@ -238,7 +247,7 @@ class DQN(Agent):
             if self.num_timesteps < hp["learning_starts"]:
                 actions = self.rng.integers(self.num_actions, size=n)
             else:
-                actions = self._explore(np.argmax(self.q_values(self._obs, noise=True), axis=1), self.epsilon)
+                actions = self._epsilon_greedy(self._obs, self.epsilon)
             next_obs, rewards, terminated, truncated, info = self.envs.step(actions)
             real_next = info["final_obs"] if "final_obs" in info else next_obs  # the true s' of ended copies
             self.buffer.add(self._obs, actions, rewards, real_next, terminated, truncated)
@@ -278,10 +287,9 @@ class DQN(Agent):
 
     def td_loss(self, batch, weights=None):
         """The loss of one minibatch and each transition's new priority |δ_j| = |Y_j − Q(φ_j, A_j)|."""
-        with ad.no_grad():
-            next_obs = as_batch(batch.next_obs)
-            next_target = self.target_network(next_obs).numpy()
-            next_online = self.q_network(next_obs).numpy() if self.hp["double_q"] else None
+        next_obs = as_input(batch.next_obs)
+        next_target = self.target_network.infer(next_obs)
+        next_online = self.q_network.infer(next_obs) if self.hp["double_q"] else None
         targets = td_targets(batch.rewards, batch.discounts, batch.terminated.astype(np.float32), next_target,
                              next_online).astype(np.float32)                                    # (4.9) / (4.10)
         q = self.q_network(as_batch(batch.obs))

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 import autodiff as ad
+import kernels
 from minirl import nn
 from minirl.algos.networks import ACTIVATIONS, flat_dim, layer
 from minirl.envs import spaces
@@ -84,13 +85,27 @@ class QNetwork(nn.Module):
             out = dueling_aggregate(values, advantages, self.dueling)
         return out.reshape(batch, self.num_actions) if self.num_atoms == 1 else out
 
+    def infer(self, obs):
+        """`forward` as inference: an array of observations in, an array out, nothing recorded (acting and TD
+        targets need the numbers only). A plain head is the dense kernel the recorded `Linear` runs, on the torso's
+        features, so the values are the same; a dueling or noisy head runs as modules under no_grad."""
+        if self.dueling != "none" or self.noisy:
+            return super().infer(obs)
+        out = kernels.dense_forward(self.torso.infer(obs), self.head.weight.data, self.head.bias.data)
+        return out if self.num_atoms == 1 else out.reshape(len(out), self.num_actions, self.num_atoms)
+
     def reset_noise(self, rng: np.random.Generator) -> None:
         """Draw new noise in every noisy layer (nothing to do without `noisy`)."""
         for module in self.noisy_layers:
             module.reset_noise(rng)
 
 
-def as_batch(obs, dtype=np.float32) -> ad.Tensor:
-    """Observations as a constant Tensor (frames stay uint8: the CNN scales them itself)."""
+def as_input(obs, dtype=np.float32) -> np.ndarray:
+    """Observations as the network takes them: float32 (frames stay uint8: the CNN scales them itself)."""
     obs = np.asarray(obs)
-    return ad.tensor(obs if obs.dtype == np.uint8 else obs.astype(dtype, copy=False))
+    return obs if obs.dtype == np.uint8 else obs.astype(dtype, copy=False)
+
+
+def as_batch(obs, dtype=np.float32) -> ad.Tensor:
+    """Observations as a constant Tensor, for a forward pass that records a graph."""
+    return ad.tensor(as_input(obs, dtype))
