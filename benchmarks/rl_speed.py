@@ -5,13 +5,19 @@ PPO: the widely used reference settings (4 envs × 128 steps, 4 epochs × 4 mini
 DQN: the single-file DQN's settings (CleanRL's dqn.py): 1 env, buffer 10k, batch 128, train every 10 steps, a
 hard copy to the target network every 500, Adam 2.5e-4, 120-84 ReLU, MSE loss, learning from step 10k; plain
 DQN targets (no Double DQN). Ours also clips the gradient norm at 10, which the reference does not.
+C51 and Rainbow: ours only, in the same loop (buffer, batch, training and target intervals, network), with
+their own losses and components; their steps/s stand beside DQN's.
 
 DQN's profile times the four parts of one environment step, around the calls the loop makes (perf_counter,
 no profiler inside them): the acting forward pass at batch 1 (`q_values`), the environment step, the
 replay-buffer write, and the train step (every 10 steps); "other" is the rest of the loop (ε-greedy choice,
 episode bookkeeping, schedules). PPO's profile is cProfile's, by component.
 
-    python benchmarks/rl_speed.py [--ppo-steps 500000] [--dqn-steps 100000] [--no-reference] [--profile]
+Each is run `--repeats` times, ours and the reference alternately, and the best run of each is compared (as
+`timeit` takes the best of its repeats: the other runs were slowed by the rest of the machine); all are recorded.
+A step count of 0 leaves that algorithm out.
+
+    python benchmarks/rl_speed.py [--ppo-steps 500000] [--dqn-steps 100000] [--repeats 3] [--no-reference] [--profile]
 """
 
 from __future__ import annotations
@@ -42,11 +48,20 @@ DQN_SETTINGS = dict(num_envs=1, buffer_size=10_000, batch_size=128, train_freque
                     tau=1.0, double_q=False, anneal_lr=False)
 
 
+# C51 and Rainbow (ours only, beside DQN): the reference loop's settings, with their own loss and components
+FAMILY = ("c51", "rainbow")
+FAMILY_SETTINGS = {k: v for k, v in DQN_SETTINGS.items() if k not in ("loss", "double_q")}
+
+
+def settings_for(algo: str) -> dict:
+    return {"ppo": PPO_SETTINGS, "dqn": DQN_SETTINGS}.get(algo, FAMILY_SETTINGS)
+
+
 @contextlib.contextmanager
 def agent_for(algo: str):
     from minirl.algos import get
 
-    yield get(algo)("CartPole-v1", seed=0, **(DQN_SETTINGS if algo == "dqn" else PPO_SETTINGS))
+    yield get(algo)("CartPole-v1", seed=0, **settings_for(algo))
 
 
 def ours(algo: str, steps: int):
@@ -122,30 +137,50 @@ def profile(algo: str, steps: int) -> dict:
             "fractions": {k: round(v / total, 3) for k, v in parts.items()}}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ppo-steps", type=int, default=500_000)
-    parser.add_argument("--dqn-steps", type=int, default=100_000)
-    parser.add_argument("--no-reference", action="store_true")
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
-    args = parser.parse_args(argv)
-    record = {"benchmark": "rl_speed", "machine": describe(), "ppo_settings": PPO_SETTINGS,
-              "dqn_settings": DQN_SETTINGS, "results": {}}
-    runs = [("ppo", args.ppo_steps), ("dqn", args.dqn_steps)]
-    for algo, steps in runs:
-        result = {"minirl": ours(algo, steps)}
-        if not args.no_reference:
+def measure(algo: str, steps: int, repeats: int, reference: bool = True) -> dict:
+    """Ours and the reference, alternately, `repeats` times each: the best run of each (the one least disturbed by
+    the rest of the machine) and the ratio of the two; every run is kept under "runs"."""
+    ours_runs, reference_runs = [], []
+    for _ in range(repeats):
+        ours_runs.append(ours(algo, steps))
+        if reference:
             try:
                 from reference.torch_agents import torch_dqn, torch_ppo
 
                 import torch
 
                 torch.set_num_threads(1)
-                result["pytorch_gymnasium"] = (torch_ppo if algo == "ppo" else torch_dqn)(steps)
-                result["speedup"] = result["minirl"]["steps_per_second"] / result["pytorch_gymnasium"]["steps_per_second"]
+                reference_runs.append((torch_ppo if algo == "ppo" else torch_dqn)(steps))
             except ImportError as exc:
-                result["pytorch_gymnasium"] = f"not measured: {exc}"
+                reference_runs.append(f"not measured: {exc}")
+    best = max(ours_runs, key=lambda run: run["steps_per_second"])
+    result = {"minirl": best, "runs": {"minirl": [run["steps_per_second"] for run in ours_runs]}}
+    if reference_runs:
+        measured = [run for run in reference_runs if isinstance(run, dict)]
+        if measured:
+            result["pytorch_gymnasium"] = max(measured, key=lambda run: run["steps_per_second"])
+            result["runs"]["pytorch_gymnasium"] = [run["steps_per_second"] for run in measured]
+            result["speedup"] = best["steps_per_second"] / result["pytorch_gymnasium"]["steps_per_second"]
+        else:
+            result["pytorch_gymnasium"] = reference_runs[0]
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ppo-steps", type=int, default=500_000)
+    parser.add_argument("--dqn-steps", type=int, default=100_000)
+    parser.add_argument("--family-steps", type=int, default=50_000, help="steps of C51 and Rainbow (0: none)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternately; the best counts")
+    parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    args = parser.parse_args(argv)
+    record = {"benchmark": "rl_speed", "machine": describe(), "repeats": args.repeats, "ppo_settings": PPO_SETTINGS,
+              "dqn_settings": DQN_SETTINGS, "family_settings": FAMILY_SETTINGS, "results": {}}
+    runs = [(algo, steps) for algo, steps in (("ppo", args.ppo_steps), ("dqn", args.dqn_steps)) if steps > 0]
+    for algo, steps in runs:
+        result = measure(algo, steps, args.repeats, reference=not args.no_reference)
         if args.profile:
             result["profile"] = profile(algo, min(steps, 50_000))
         record["results"][algo] = result
@@ -158,6 +193,10 @@ def main(argv=None):
             for part, fraction in result["profile"]["fractions"].items():
                 micro = f"  {per_step[part]:7.1f} µs/step" if part in per_step else ""
                 print(f"    {part:<40} {fraction:6.1%}{micro}")
+    for algo in FAMILY if args.family_steps > 0 else ():  # steps/s beside DQN's, at the reference loop's settings
+        result = measure(algo, args.family_steps, 1, reference=False)
+        record["results"][algo] = result
+        print(f"{algo}: minirl {result['minirl']['steps_per_second']:,.0f} steps/s", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "rl_speed.json").write_text(json.dumps(record, indent=2, default=str))

@@ -94,6 +94,11 @@ def weighted_mean(per_transition, weights=None):
     return per_transition.mean() if weights is None else (per_transition * ad.tensor(weights)).mean()
 
 
+def _crossed(num_timesteps: int, step: int, interval: int) -> bool:
+    """Whether the last vector step, of `step` environment steps, passed a multiple of `interval`."""
+    return num_timesteps // interval > (num_timesteps - step) // interval
+
+
 def parse_hidden(value) -> tuple[int, ...]:
     """"128,128" → (128, 128): the hidden layer sizes as the command line writes them."""
     try:
@@ -224,17 +229,25 @@ class DQN(Agent):
         n = len(obs)
         if n == 1:  # one environment: Python numbers, where a NumPy draw of one element costs several times more
             explore, random_action = self.rng.random() < epsilon, self.rng.integers(self.num_actions)
-            return np.array([random_action if explore else np.argmax(self.q_values(obs, noise=True)[0])])
+            return np.array([random_action if explore else self.q_values(obs, noise=True)[0].argmax()])
         explore, random_actions = self.rng.random(n) < epsilon, self.rng.integers(self.num_actions, size=n)
         if explore.all():
             return random_actions
         return np.where(explore, random_actions, np.argmax(self.q_values(obs, noise=True), axis=1))
 
+    def _random_actions(self, n: int) -> np.ndarray:
+        """n uniformly random actions (the play before learning starts); the same draws as `_epsilon_greedy`'s."""
+        if n == 1:
+            return np.array([self.rng.integers(self.num_actions)])
+        return self.rng.integers(self.num_actions, size=n)
+
     # -- training ---------------------------------------------------------------------------------------
     def _train(self, total_steps, hooks):
         hp, n = self.hp, self.hp["num_envs"]
+        learning_starts, train_frequency, target_update_interval = (
+            hp["learning_starts"], hp["train_frequency"], hp["target_update_interval"])
         if hp["prioritized"] != "none":  # β reaches 1 at the last gradient step
-            updates = (total_steps - hp["learning_starts"]) // hp["train_frequency"] * hp["gradient_steps"]
+            updates = (total_steps - learning_starts) // train_frequency * hp["gradient_steps"]
             self.buffer.beta_steps = max(updates, 1)
         if self._obs is None:
             self._obs, _ = self.envs.reset(seed=self.seed)
@@ -244,8 +257,8 @@ class DQN(Agent):
                 self.epsilon = self.epsilon_schedule(progress)
             if hp["anneal_lr"]:
                 self.optimizer.param_groups[0]["lr"] = hp["learning_rate"] * (1.0 - progress)
-            if self.num_timesteps < hp["learning_starts"]:
-                actions = self.rng.integers(self.num_actions, size=n)
+            if self.num_timesteps < learning_starts:
+                actions = self._random_actions(n)
             else:
                 actions = self._epsilon_greedy(self._obs, self.epsilon)
             next_obs, rewards, terminated, truncated, info = self.envs.step(actions)
@@ -253,20 +266,15 @@ class DQN(Agent):
             self.buffer.add(self._obs, actions, rewards, real_next, terminated, truncated)
             self._obs = next_obs
             stop = self._record_vector_step(rewards, terminated | truncated, hooks)
-            if self.num_timesteps > hp["learning_starts"]:
-                if self._crossed(hp["train_frequency"]):
+            if self.num_timesteps > learning_starts:
+                if _crossed(self.num_timesteps, n, train_frequency):
                     for _ in range(hp["gradient_steps"]):
                         self.last_loss = self._train_step()
-                if self._crossed(hp["target_update_interval"]):
+                if _crossed(self.num_timesteps, n, target_update_interval):
                     self._update_target(hp["tau"])
             hooks.on_boundary(self)  # the whole state, environments included, is in state_dict() here
             if stop:
                 return
-
-    def _crossed(self, interval: int) -> bool:
-        """Whether the last vector step passed a multiple of `interval` environment steps."""
-        n = self.hp["num_envs"]
-        return self.num_timesteps // interval > (self.num_timesteps - n) // interval
 
     def _train_step(self) -> float:
         hp = self.hp

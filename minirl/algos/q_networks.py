@@ -78,6 +78,8 @@ class QNetwork(nn.Module):
         x = self.torso(obs)
         batch = x.shape[0]
         if self.dueling == "none":
+            if self.num_atoms == 1:
+                return self.head(x)  # (B, |A|): Q itself
             out = self.head(x).reshape(batch, self.num_actions, self.num_atoms)
         else:
             values = self.value_head(x).reshape(batch, 1, self.num_atoms)
