@@ -63,7 +63,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from minirl.runs.logger import plot_runs
+    from minirl.io.logger import plot_runs
 
     groups: dict[str, list] = {}
     for run_dir in args.run_dirs:

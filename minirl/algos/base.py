@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from minirl.runs.checkpoint import generator_state, load_checkpoint, restore_generator, save_checkpoint
+from minirl.io.checkpoint import generator_state, load_checkpoint, restore_generator, save_checkpoint
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minirl.algos.base import Agent, env_rng_state, restore_env_rng
-from minirl.runs.checkpoint import generator_state, restore_generator
+from minirl.io.checkpoint import generator_state, restore_generator
 
 
 class RandomAgent(Agent):

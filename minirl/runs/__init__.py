@@ -1,8 +1,7 @@
-"""Runs: checkpoints, metrics logging, learning-curve plots, the progress bar and the training driver."""
+"""Runs: the training driver that builds an agent, trains it into a run directory with a progress bar and periodic
+checkpoints, resumes it and evaluates it. It sits above the agents, beside the CLI; what it writes to disk
+(checkpoints, metrics, plots) is `minirl.io`, below the agents."""
 
-from minirl.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from minirl.runs.logger import RunLogger, plot_runs, read_metrics
 from minirl.runs.progress import ProgressBar
 
-__all__ = ["CheckpointError", "ProgressBar", "RunLogger", "load_checkpoint", "plot_runs", "read_metrics",
-           "save_checkpoint"]
+__all__ = ["ProgressBar"]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from minirl import algos
 from minirl.algos.base import TrainingHooks
-from minirl.runs.checkpoint import load_checkpoint
-from minirl.runs.logger import RunLogger, plot_runs, read_metrics
+from minirl.io.checkpoint import load_checkpoint, save_checkpoint
+from minirl.io.logger import RunLogger, plot_runs, read_metrics
 from minirl.runs.progress import ProgressBar
 
 
@@ -59,8 +59,6 @@ class RunHooks(TrainingHooks):
     def checkpoint(self, agent):
         self.logger.flush()
         metadata = {**agent.metadata(), "metrics_rows": len(self.logger.rows)}
-        from minirl.runs.checkpoint import save_checkpoint
-
         save_checkpoint(self.run_dir / "checkpoint.npz", agent.state_dict(), metadata)
 
 

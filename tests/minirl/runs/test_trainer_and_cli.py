@@ -10,7 +10,7 @@ import pytest
 from minirl import algos
 from minirl.cli import main
 from minirl.runs import trainer
-from minirl.runs.logger import read_metrics
+from minirl.io.logger import read_metrics
 
 
 def test_run_directory_has_every_file(tmp_path):

@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from minirl.runs.logger import RunLogger, curve, read_metrics
+from minirl.io.logger import RunLogger, curve, read_metrics
 
 
 def test_metrics_csv_gains_columns_that_appear_late(tmp_path):

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from minirl.runs.checkpoint import (CheckpointError, generator_state, load_checkpoint, restore_generator,
+from minirl.io.checkpoint import (CheckpointError, generator_state, load_checkpoint, restore_generator,
                                     save_checkpoint)
 
 arrays = hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.int64]),
