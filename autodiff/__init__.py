@@ -8,7 +8,8 @@
 
 Everything a network needs is here and nothing about RL: Tensor, the differentiable ops, `backward` and
 `grad` (with gradients of gradients), `no_grad`, `gradcheck`. Arrays come from NumPy on the CPU and CuPy on
-the GPU; the hot primitives run through the swappable kernels of the `kernels` package.
+the GPU; the hot primitives run through the swappable kernels of the `kernels` package. `to_dot(loss)` draws
+the graph a forward pass recorded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from autodiff import function as _function
 from autodiff import ops as _ops
+from autodiff.dot import to_dot
 from autodiff.engine import grad
 from autodiff.function import Function, GraphFreedError
 from autodiff.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -211,5 +213,5 @@ __all__ = [
     "matmul", "max",
     "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randn", "relu", "reshape",
     "set_grad_enabled", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sum", "sum_to",
-    "take_along_axis", "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "take_along_axis", "tanh", "tensor", "to_dot", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -89,6 +89,40 @@ print(f"autodiff loss = {loss.item():.6f}, largest difference from the hand grad
 assert abs(loss.item() - loss_hand) < 1e-12 and worst < 1e-12
 
 # %% [markdown]
+# ## The recorded graph, drawn: `ad.to_dot`
+#
+# `backward()` walks the graph that the forward pass recorded. `ad.to_dot` returns that graph as Graphviz DOT
+# text, as micrograd's `draw_dot` does: an ellipse per op, with the shape and dtype of what it computed; a box
+# per leaf tensor, filled where `requires_grad=True` (backward leaves a gradient in its `.grad`); a grey box per
+# constant; an arrow from each argument to the op that used it. Below, the two-layer network
+# $\hat y = \tanh(x W_1^\top + b_1) W_2^\top + b_2$ with the mean squared error, its parameters taken from two
+# `nn.Linear` layers but written op by op (calling a layer records one `linear` node). Look for the nodes we did
+# not write: a `transpose` for each $W^\top$, a `broadcastto` for each bias (its backward sums over the batch),
+# and `sum` for the mean. Draw before `backward()`, which frees the graph.
+
+# %%
+import shutil
+import subprocess
+
+from minirl import nn
+
+layer_rng = np.random.default_rng(1)
+fc1, fc2 = nn.Linear(3, 4, rng=layer_rng), nn.Linear(4, 2, rng=layer_rng)
+batch, target = ad.randn(8, 3, rng=layer_rng), ad.randn(8, 2, rng=layer_rng)
+hidden = ad.tanh(batch @ fc1.weight.T + fc1.bias)
+prediction = hidden @ fc2.weight.T + fc2.bias
+mse = ((prediction - target) ** 2).mean()
+dot_text = ad.to_dot(mse, names={"x": batch, "y": target, "W1": fc1.weight, "b1": fc1.bias,
+                                 "W2": fc2.weight, "b2": fc2.bias})
+print(dot_text)
+if shutil.which("dot"):
+    graph_path = figure_dir("ch01_backprop") / "two_layer_graph.png"
+    subprocess.run(["dot", "-Tpng", "-o", str(graph_path)], input=dot_text, text=True, check=True)
+    print(f"saved {graph_path}")
+else:
+    print("Graphviz's `dot` program is not installed, so no picture: paste the text above into a DOT viewer")
+
+# %% [markdown]
 # ## The hand recursion as one node: `ad.dense_stack`
 #
 # Above, autodiff recorded one node per matrix product, addition and sigmoid. `ad.dense_stack` records the
