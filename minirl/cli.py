@@ -1,6 +1,6 @@
 """The `minirl` command: train, evaluate, plot and list.
 
-    minirl train ALGO --env ID [--steps N] [--seed S] [--num-envs N] [--device cpu|cuda]
+    minirl train ALGO --env ID [--steps N] [--seed S] [--num-envs N]
                  [--set key=value ...] [--out DIR] [--resume DIR]
     minirl eval RUN_DIR [--episodes N]
     minirl plot RUN_DIR... [--out FILE] [--metric NAME]
@@ -36,7 +36,7 @@ def cmd_train(args) -> int:
         _check_names(args.algo, args.env)
         agent, run_dir = trainer.train(args.algo, args.env, args.steps, seed=args.seed,
                                        overrides=_parse_sets(args.set), out=args.out, progress=not args.quiet,
-                                       num_envs=args.num_envs, device=args.device)
+                                       num_envs=args.num_envs)
     summary = json.loads((Path(run_dir) / "eval.json").read_text()) if (Path(run_dir) / "eval.json").exists() else {}
     print(f"run directory: {run_dir}")
     if summary:
@@ -107,7 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="total environment steps (default: the algorithm's for the env)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--num-envs", type=int, default=None, help="parallel environment copies (deep agents)")
-    train.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     train.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a hyperparameter")
     train.add_argument("--out", help="run directory (default runs/ALGO-ENV-seedS)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")

@@ -6,9 +6,10 @@
     agent.evaluate(episodes=20)                    # {"mean_return", "std_return", "episodes"}
     agent.save("checkpoint.npz");  Algo.load("checkpoint.npz")
 
-An algorithm file subclasses `Agent`, declares `hyperparameters` (defaults, one line of documentation each)
-and per-environment overrides in `env_defaults`, and writes `_train(total_steps, hooks)`, `act`,
-`state_dict` and `load_state_dict`. Unknown hyperparameters are an error that lists the known ones.
+An algorithm file subclasses `Agent` (or `EpisodicAgent`, for one environment stepped an episode at a time),
+declares `hyperparameters` (defaults, one line of documentation each) and per-environment overrides in
+`env_defaults`, and writes `_train(total_steps, hooks)`, `act`, `state_dict` and `load_state_dict`. Unknown
+hyperparameters are an error that lists the known ones.
 """
 
 from __future__ import annotations
@@ -83,10 +84,7 @@ class Agent:
     default_steps: dict[str, int] = {}
 
     def __init__(self, env, seed: int = 0, **overrides):
-        from minirl.envs import make
-
         self.env_id = env if isinstance(env, str) else getattr(getattr(env, "spec", None), "id", None)
-        self.env = make(env) if isinstance(env, str) else env
         self.seed = int(seed)
         self.hp = self.resolve_hyperparameters(self.env_id, overrides)
         self.rng = np.random.default_rng(self.seed)
@@ -135,26 +133,6 @@ class Agent:
     def _train(self, total_steps: int, hooks: TrainingHooks) -> None:
         raise NotImplementedError
 
-    def _run_episodes(self, total_steps: int, hooks: TrainingHooks, transition) -> None:
-        """The single-environment loop: `transition(obs) -> (next_obs, reward, terminated, truncated)` acts,
-        steps the env and learns. Only the first reset is seeded, and a boundary is reported after every episode,
-        so a checkpoint taken there (with the env's generator) resumes exactly."""
-        while self.num_timesteps < total_steps:
-            obs, _ = self.env.reset(seed=self.seed if self.num_episodes == 0 else None)
-            episode_return, length, done = 0.0, 0, False
-            while not done and self.num_timesteps < total_steps:
-                obs, reward, terminated, truncated = transition(obs)
-                episode_return += float(reward)
-                length += 1
-                done = terminated or truncated
-                self.num_timesteps += 1
-                if hooks.on_step(self) is False:
-                    return
-            if done:
-                self.num_episodes += 1
-                hooks.on_episode(self, episode_return, length)
-                hooks.on_boundary(self)
-
     def _record_vector_step(self, rewards, done, hooks) -> bool:
         """Count one step of every copy of a vector env, report finished episodes; True if a hook says stop."""
         self.episode_returns += rewards
@@ -171,9 +149,7 @@ class Agent:
 
     def evaluate(self, episodes: int = 20, seed: int | None = None, env=None) -> dict:
         """Mean return of `episodes` episodes acting deterministically, on a fresh copy of the environment."""
-        from minirl.envs import make
-
-        env = env if env is not None else (make(self.env_id) if self.env_id else self.env)
+        env = env if env is not None else self.evaluation_env()
         seed = self.seed + 10_000 if seed is None else seed
         returns = []
         for i in range(episodes):
@@ -186,6 +162,15 @@ class Agent:
             returns.append(total)
         return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
                 "episodes": int(episodes), "returns": returns}
+
+    def evaluation_env(self):
+        """A fresh copy of the environment, for `evaluate`."""
+        from minirl.envs import make
+
+        if self.env_id is None:
+            raise ValueError(f"{self.name}.evaluate: the agent was built on an environment without a registered id; "
+                             f"pass evaluate(env=...)")
+        return make(self.env_id)
 
     # -- saving and loading -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -211,6 +196,41 @@ class Agent:
         agent = cls(env if env is not None else meta["env_id"], seed=meta["seed"], **meta["hyperparameters"])
         agent.load_state_dict(state)
         return agent
+
+
+class EpisodicAgent(Agent):
+    """An agent that learns on one environment, an episode at a time (the tabular methods, the random baseline).
+    It holds that environment as `self.env`: the object it was given, or a new one made from the id. Agents that
+    learn on a vector env of copies (DQN, PPO) build their own instead and have no `env`."""
+
+    def __init__(self, env, seed: int = 0, **overrides):
+        from minirl.envs import make
+
+        super().__init__(env, seed, **overrides)
+        self.env = make(env) if isinstance(env, str) else env
+
+    def evaluation_env(self):
+        return super().evaluation_env() if self.env_id is not None else self.env
+
+    def _run_episodes(self, total_steps: int, hooks: TrainingHooks, transition) -> None:
+        """The single-environment loop: `transition(obs) -> (next_obs, reward, terminated, truncated)` acts,
+        steps the env and learns. Only the first reset is seeded, and a boundary is reported after every episode,
+        so a checkpoint taken there (with the env's generator) resumes exactly."""
+        while self.num_timesteps < total_steps:
+            obs, _ = self.env.reset(seed=self.seed if self.num_episodes == 0 else None)
+            episode_return, length, done = 0.0, 0, False
+            while not done and self.num_timesteps < total_steps:
+                obs, reward, terminated, truncated = transition(obs)
+                episode_return += float(reward)
+                length += 1
+                done = terminated or truncated
+                self.num_timesteps += 1
+                if hooks.on_step(self) is False:
+                    return
+            if done:
+                self.num_episodes += 1
+                hooks.on_episode(self, episode_return, length)
+                hooks.on_boundary(self)
 
 
 def _coerce(value, default, name):

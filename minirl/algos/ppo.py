@@ -35,7 +35,6 @@ from minirl.envs.wrappers.normalize import RunningMeanStd
 from minirl.optim.adam import Adam
 from minirl.optim.clip_grad import clip_grad_norm_
 
-H = Hyperparameter
 
 
 def ppo_losses(dist, values, actions, old_log_probs, old_values, advantages, returns, clip_coef,
@@ -67,27 +66,28 @@ class PPO(Agent):
 
     name = "ppo"
     hyperparameters = {
-        "num_envs": H(4, "environment copies stepped together"),
-        "num_steps": H(128, "steps per copy in each rollout (rollout size = num_envs × num_steps)"),
-        "learning_rate": H(2.5e-4, "Adam's step size at the start"),
-        "anneal_lr": H(True, "decay the learning rate linearly to 0 over training"),
-        "gamma": H(0.99, "γ, the discount factor"),
-        "gae_lambda": H(0.95, "λ of GAE: 0 gives one-step TD errors, 1 Monte Carlo returns"),
-        "num_minibatches": H(4, "minibatches per epoch"),
-        "update_epochs": H(4, "passes over each rollout (M in Algorithm 5.24)"),
-        "clip_coef": H(0.2, "ε, the clip range of the probability ratio"),
-        "anneal_clip": H(False, "decay ε linearly to 0 as well"),
-        "clip_value_loss": H(True, "clip the value update around the old values, like the ratio"),
-        "normalize_advantages": H(True, "normalize advantages within each minibatch"),
-        "ent_coef": H(0.01, "weight of the entropy bonus"),
-        "vf_coef": H(0.5, "weight of the value loss"),
-        "max_grad_norm": H(0.5, "global gradient-norm clip"),
-        "target_kl": H(None, "stop the epochs early when the approximate KL exceeds it (None: never)"),
-        "hidden": H("64,64", "hidden layer sizes of actor and critic"),
-        "activation": H("tanh", "tanh or relu"),
-        "normalize_obs": H(False, "normalize observations by running mean and std"),
-        "normalize_reward": H(False, "scale rewards by the running std of the discounted return"),
-        "log_std_init": H(0.0, "initial log std of a Gaussian policy"),
+        "num_envs": Hyperparameter(4, "environment copies stepped together", low=1),
+        "num_steps": Hyperparameter(128, "steps per copy in each rollout (rollout size = num_envs × num_steps)", low=1),
+        "learning_rate": Hyperparameter(2.5e-4, "Adam's step size at the start", low=0.0),
+        "anneal_lr": Hyperparameter(True, "decay the learning rate linearly to 0 over training"),
+        "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
+        "gae_lambda": Hyperparameter(0.95, "λ of GAE: 0 gives one-step TD errors, 1 Monte Carlo returns",
+                                     low=0.0, high=1.0),
+        "num_minibatches": Hyperparameter(4, "minibatches per epoch", low=1),
+        "update_epochs": Hyperparameter(4, "passes over each rollout (M in Algorithm 5.24)", low=1),
+        "clip_coef": Hyperparameter(0.2, "ε, the clip range of the probability ratio", low=0.0),
+        "anneal_clip": Hyperparameter(False, "decay ε linearly to 0 as well"),
+        "clip_value_loss": Hyperparameter(True, "clip the value update around the old values, like the ratio"),
+        "normalize_advantages": Hyperparameter(True, "normalize advantages within each minibatch"),
+        "ent_coef": Hyperparameter(0.01, "weight of the entropy bonus", low=0.0),
+        "vf_coef": Hyperparameter(0.5, "weight of the value loss", low=0.0),
+        "max_grad_norm": Hyperparameter(0.5, "global gradient-norm clip", low=0.0),
+        "target_kl": Hyperparameter(None, "stop the epochs early when the approximate KL exceeds it (None: never)"),
+        "hidden": Hyperparameter("64,64", "hidden layer sizes of actor and critic"),
+        "activation": Hyperparameter("tanh", "tanh or relu", choices=("tanh", "relu")),
+        "normalize_obs": Hyperparameter(False, "normalize observations by running mean and std"),
+        "normalize_reward": Hyperparameter(False, "scale rewards by the running std of the discounted return"),
+        "log_std_init": Hyperparameter(0.0, "initial log std of a Gaussian policy"),
     }
     default_steps = {"CartPole-v1": 100_000, "Pendulum-v1": 300_000}
     env_defaults = {
@@ -161,13 +161,14 @@ class PPO(Agent):
             progress = self.num_timesteps / total_steps
             if hp["anneal_lr"]:
                 self.optimizer.param_groups[0]["lr"] = hp["learning_rate"] * (1.0 - progress)
-            if self._collect_rollout(hooks) is False:
+            if self._collect_rollout(hooks):  # a hook asked to stop
                 return
             clip = hp["clip_coef"] * (1.0 - progress if hp["anneal_clip"] else 1.0)
             self.last_stats = self._update(clip, batch // hp["num_minibatches"])
             hooks.on_boundary(self)
 
-    def _collect_rollout(self, hooks):
+    def _collect_rollout(self, hooks) -> bool:
+        """Fill the rollout buffer with num_steps steps of every copy, then GAE; True if a hook asked to stop."""
         hp, buffer = self.hp, self.buffer
         buffer.reset()
         stop = False
@@ -192,7 +193,7 @@ class PPO(Agent):
                 stop = self._record_vector_step(rewards, terminated | truncated, hooks) or stop
             last_values = self.policy.value(ad.tensor(self._normalize(self._obs))).numpy()
         buffer.compute_returns_and_advantages(last_values, hp["gamma"], hp["gae_lambda"])
-        return False if stop else None
+        return stop
 
     def _scale_rewards(self, rewards, done):
         if self.return_rms is None:

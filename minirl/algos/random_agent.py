@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from minirl.algos.base import Agent, env_rng_state, restore_env_rng
+from minirl.algos.base import EpisodicAgent, env_rng_state, restore_env_rng
 from minirl.io.checkpoint import generator_state, restore_generator
 
 
-class RandomAgent(Agent):
+class RandomAgent(EpisodicAgent):
     """Uniformly random actions (no learning): a baseline."""
 
     name = "random"

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from minirl.algos.base import Agent, Hyperparameter, env_rng_state, linear_schedule, restore_env_rng
+from minirl.algos.base import EpisodicAgent, Hyperparameter, env_rng_state, linear_schedule, restore_env_rng
 from minirl.tabular.experience import StateIndex, epsilon_greedy, num_actions
 
 
-class TabularQLearning(Agent):
+class TabularQLearning(EpisodicAgent):
     """Tabular Q-learning with ε-greedy exploration (Algorithm 2.14)."""
 
     name = "q_learning"

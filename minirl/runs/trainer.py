@@ -28,13 +28,12 @@ class RunHooks(TrainingHooks):
     """Logs every episode, draws the progress bar, and checkpoints every `checkpoint_every` steps at the
     agent's next boundary (where its whole state, the environment's included, is known)."""
 
-    def __init__(self, run_dir, total_steps, logger, progress=True, checkpoint_every=None, stop_at=None):
+    def __init__(self, run_dir, total_steps, logger, progress=True, checkpoint_every=None):
         self.run_dir, self.total_steps, self.logger = Path(run_dir), total_steps, logger
         self.bar = ProgressBar(total_steps, description="train", enabled=progress)
         self.checkpoint_every = checkpoint_every or max(total_steps // 10, 1)
         self.next_checkpoint = None
         self.recent = deque(maxlen=20)
-        self.stop_at = stop_at  # for tests: stop (as if killed) once this many steps are done
         self.start = time.perf_counter()
 
     def on_step(self, agent):
@@ -42,9 +41,6 @@ class RunHooks(TrainingHooks):
             self.next_checkpoint = (agent.num_timesteps // self.checkpoint_every + 1) * self.checkpoint_every
         recent = sum(self.recent) / len(self.recent) if self.recent else None
         self.bar.update(agent.num_timesteps, **({"return": recent} if recent is not None else {}))
-        if self.stop_at is not None and agent.num_timesteps >= self.stop_at:  # "killed" here
-            return False
-        return None
 
     def on_episode(self, agent, episode_return, episode_length):
         self.recent.append(episode_return)
@@ -68,28 +64,24 @@ def default_run_dir(algo: str, env_id: str, seed: int) -> Path:
 
 def train(algo: str, env_id: str, steps: int | None, seed: int = 0, overrides: dict | None = None, out=None,
           progress: bool = True, checkpoint_every: int | None = None, evaluate_episodes: int = 20,
-          stop_at: int | None = None, num_envs: int | None = None, device: str = "cpu"):
+          num_envs: int | None = None):
     """Train `algo` on `env_id` for `steps` environment steps into a run directory; returns (agent, run_dir)."""
     cls = algos.get(algo)
     run_dir = Path(out) if out is not None else default_run_dir(algo, env_id, seed)
     extra = {}
     if num_envs is not None:
         extra["num_envs"] = num_envs
-    if device != "cpu":
-        raise ValueError(f"device {device!r}: the agents train on the CPU for now; autodiff runs on CUDA "
-                         f"(Tensor.to('cuda')) where CuPy and a GPU are present, and GPU training of the agents "
-                         f"comes with the CuPy kernels")
     agent = cls(env_id, seed=seed, **{**extra, **(overrides or {})})  # checks every hyperparameter first
     run_dir.mkdir(parents=True, exist_ok=True)
     steps = cls.steps_for(env_id) if steps is None else int(steps)
     config = {"algorithm": algo, "env_id": env_id, "seed": seed, "steps": steps, "hyperparameters": agent.hp}
     _write_json(run_dir / "config.json", config)
     logger = RunLogger(run_dir)
-    return _run(agent, run_dir, steps, logger, progress, checkpoint_every, evaluate_episodes, stop_at)
+    return _run(agent, run_dir, steps, logger, progress, checkpoint_every, evaluate_episodes)
 
 
 def resume(run_dir, steps: int | None = None, progress: bool = True, checkpoint_every: int | None = None,
-           evaluate_episodes: int = 20, stop_at: int | None = None):
+           evaluate_episodes: int = 20):
     """Continue the run in `run_dir` from its checkpoint up to `steps` (default: the configured steps)."""
     run_dir = Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())
@@ -103,18 +95,16 @@ def resume(run_dir, steps: int | None = None, progress: bool = True, checkpoint_
     if total != config["steps"]:
         config["steps"] = total
         _write_json(run_dir / "config.json", config)
-    return _run(agent, run_dir, total, logger, progress, checkpoint_every, evaluate_episodes, stop_at)
+    return _run(agent, run_dir, total, logger, progress, checkpoint_every, evaluate_episodes)
 
 
-def _run(agent, run_dir, steps, logger, progress, checkpoint_every, evaluate_episodes, stop_at):
-    hooks = RunHooks(run_dir, steps, logger, progress, checkpoint_every, stop_at)
+def _run(agent, run_dir, steps, logger, progress, checkpoint_every, evaluate_episodes):
+    hooks = RunHooks(run_dir, steps, logger, progress, checkpoint_every)
     try:
         agent.learn(steps, hooks)
     finally:
         hooks.bar.close()
         logger.close()
-    if stop_at is not None and agent.num_timesteps < steps:
-        return agent, run_dir  # stopped early on purpose (tests of resumption): leave the last checkpoint
     hooks.checkpoint(agent)
     plot_runs({agent.name: [run_dir]}, run_dir / "curve.png", title=f"{agent.name} on {agent.env_id}")
     if evaluate_episodes:

@@ -77,8 +77,9 @@ def test_smoke_discrete_and_continuous(tmp_path):
         agent.learn(256)
         assert agent.num_timesteps == 256
         assert set(agent.last_stats) >= {"approx_kl", "clip_fraction", "policy_loss", "value_loss", "entropy"}
-        obs, _ = agent.env.reset(seed=0)
-        assert agent.env.action_space.contains(np.asarray(agent.act(obs), dtype=agent.env.action_space.dtype))
+        env = agent.evaluation_env()
+        obs, _ = env.reset(seed=0)
+        assert env.action_space.contains(np.asarray(agent.act(obs), dtype=env.action_space.dtype))
         agent.save(tmp_path / f"{env_id}.npz")
         loaded = PPO.load(tmp_path / f"{env_id}.npz")
         np.testing.assert_array_equal(np.asarray(loaded.act(obs)), np.asarray(agent.act(obs)))

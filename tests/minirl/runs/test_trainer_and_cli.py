@@ -26,18 +26,38 @@ def test_run_directory_has_every_file(tmp_path):
     assert json.loads((run_dir / "eval.json").read_text())["episodes"] == 3
 
 
-@pytest.mark.parametrize("algo,env_id,steps,stop_at", [("random", "CartPole-v1", 3000, 1100),
-                                                       ("q_learning", "FrozenLake-v1", 6000, 2500),
-                                                       ("ppo", "CartPole-v1", 3072, 1300),
-                                                       ("dqn", "CartPole-v1", 3000, 1700),
-                                                       ("c51", "CartPole-v1", 2000, 1300),
-                                                       ("qrdqn", "CartPole-v1", 2000, 1300),
-                                                       ("rainbow", "CartPole-v1", 2000, 1300)])
-def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, algo, env_id, steps, stop_at):
+class Killed(BaseException):
+    """Stands for the process dying mid-run (a BaseException, as KeyboardInterrupt is: nothing catches it)."""
+
+
+def kill_at(monkeypatch, steps):
+    """Make the next run die once `steps` environment steps are done, wherever the agent is."""
+    on_step = trainer.RunHooks.on_step
+
+    def dying(self, agent):
+        if agent.num_timesteps >= steps:
+            raise Killed
+        return on_step(self, agent)
+
+    monkeypatch.setattr(trainer.RunHooks, "on_step", dying)
+
+
+@pytest.mark.parametrize("algo,env_id,steps,kill", [("random", "CartPole-v1", 3000, 1100),
+                                                    ("q_learning", "FrozenLake-v1", 6000, 2500),
+                                                    ("ppo", "CartPole-v1", 3072, 1300),
+                                                    ("dqn", "CartPole-v1", 3000, 1700),
+                                                    ("c51", "CartPole-v1", 2000, 1300),
+                                                    ("qrdqn", "CartPole-v1", 2000, 1300),
+                                                    ("rainbow", "CartPole-v1", 2000, 1300)])
+def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch, algo, env_id, steps, kill):
     whole, whole_dir = trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "whole", progress=False,
                                      checkpoint_every=500, evaluate_episodes=0)
-    trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "cut", progress=False, checkpoint_every=500,
-                  evaluate_episodes=0, stop_at=stop_at)  # "killed" after stop_at steps
+    kill_at(monkeypatch, kill)
+    with pytest.raises(Killed):
+        trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "cut", progress=False, checkpoint_every=500,
+                      evaluate_episodes=0)
+    monkeypatch.undo()
+    assert json.loads((tmp_path / "cut" / "config.json").read_text())["steps"] == steps
     resumed, cut_dir = trainer.resume(tmp_path / "cut", progress=False, checkpoint_every=500, evaluate_episodes=0)
     assert resumed.num_timesteps == whole.num_timesteps == steps
     strip = lambda rows: [{k: v for k, v in r.items() if k != "time"} for r in rows]  # noqa: E731
@@ -80,7 +100,6 @@ def test_cli_train_eval_plot_list(tmp_path, capsys):
     (["train", "q_learning", "--env", "FrozenLake-v1", "--set", "alpha=0.1"], "unknown hyperparameter(s) alpha; known:"),
     (["train", "q_learning", "--env", "FrozenLake-v1", "--set", "gamma=high"], "expected a float, got 'high'"),
     (["eval", "/nonexistent/run"], "minirl:"),
-    (["train", "ppo", "--env", "CartPole-v1", "--device", "cuda"], "the agents train on the CPU for now"),
 ])
 def test_cli_errors_say_what_exists(argv, message):
     with pytest.raises(SystemExit) as exc:
