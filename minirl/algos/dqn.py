@@ -186,7 +186,7 @@ class DQN(Agent):
         self.target_network = copy.deepcopy(self.q_network)
         self._parameters = list(self.q_network.parameters())
         self._target_pairs = list(zip(self.target_network.parameters(), self._parameters))
-        self.optimizer = Adam(self._parameters, lr=hp["learning_rate"])
+        self.optimizer = Adam(self._parameters, lr=hp["learning_rate"], fused=True)
         replay = REPLAY[hp["prioritized"]]
         options = {} if replay is ReplayBuffer else {"alpha": hp["priority_alpha"], "beta": hp["priority_beta"]}
         self.buffer = replay(hp["buffer_size"], obs_space.shape, obs_dtype=obs_space.dtype, num_envs=hp["num_envs"],

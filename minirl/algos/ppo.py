@@ -116,7 +116,7 @@ class PPO(Agent):
         hidden = tuple(int(h) for h in str(hp["hidden"]).split(","))
         self.policy = ActorCritic(obs_space, act_space, hidden, hp["activation"], rng=self.rng,
                                   log_std_init=hp["log_std_init"])
-        self.optimizer = Adam(self.policy.parameters(), lr=hp["learning_rate"], eps=1e-5)
+        self.optimizer = Adam(self.policy.parameters(), lr=hp["learning_rate"], eps=1e-5, fused=True)
         self.discrete = isinstance(act_space, spaces.Discrete)
         self.buffer = RolloutBuffer(hp["num_steps"], hp["num_envs"], obs_space.shape,
                                     () if self.discrete else act_space.shape,

@@ -5,7 +5,9 @@
     opt.zero_grad(); loss.backward(); opt.step()
 
 Names, defaults, update formulas and `state_dict()` layouts are PyTorch's (`torch.optim`), so hyper-parameters
-from papers and PyTorch code transfer as they are.
+from papers and PyTorch code transfer as they are. Each rule's file shows its update formula as the lines that
+run, once per parameter; ``fused=True`` runs it once per group over a flat buffer, through a kernel where the
+rule has one (`kernels.adam`, `kernels.sgd`), with the same numbers (see optimizer.py).
 
 - first-order rules: `SGD` (momentum, Nesterov; book Alg. 1.1), `Adagrad`, `RMSprop`, `Adam` (book Alg. 1.2,
   with AMSGrad) and `AdamW`;

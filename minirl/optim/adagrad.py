@@ -5,7 +5,8 @@ sum of all squared gradients seen, so rarely-updated coordinates keep large step
     s ← s + g²                           θ ← θ − α_t g / (√s + ε)
 
 The sum only grows, so the step size decays for good: fine for convex problems, too aggressive for most deep
-nets (RMSprop's running average fixes that).
+nets (RMSprop's running average fixes that). `Adagrad._update` runs these lines on each parameter, or with
+``fused=True`` once on a flat buffer per group.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from minirl.optim.optimizer import Optimizer, _xp, check_non_negative
 
 class Adagrad(Optimizer):
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False):
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False,
+                 fused: bool = False):
         check_non_negative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                            initial_accumulator_value=initial_accumulator_value)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps, maximize=maximize,
-                                      initial_accumulator_value=initial_accumulator_value))
+                                      initial_accumulator_value=initial_accumulator_value), fused=fused)
 
     def _state_names(self, group):
         return ("sum",)
@@ -29,8 +31,8 @@ class Adagrad(Optimizer):
 
     def _update(self, param, grad, state, step, group):
         if group["weight_decay"]:
-            grad += group["weight_decay"] * param
-        lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+            grad = grad + group["weight_decay"] * param  # g ← ∂L/∂θ + λθ
+        lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])  # α_t = α / (1 + (t − 1)·decay)
         total = state["sum"]
         total += grad * grad  # s ← s + g²
-        param -= lr * grad / (_xp(param).sqrt(total) + group["eps"])
+        param -= lr * grad / (_xp(param).sqrt(total) + group["eps"])  # θ ← θ − α_t g / (√s + ε)

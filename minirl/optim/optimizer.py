@@ -7,27 +7,33 @@ between steps and a network can train its parts at different rates:
     opt = Adam([{"params": actor.parameters()}, {"params": critic.parameters(), "lr": 1e-3}], lr=3e-4)
     loss.backward(); opt.step(); opt.zero_grad()
 
-Flat buffers (why, and what it means for you). Each group keeps its parameters as *views* into one contiguous
-array, and every state array of the rule (Adam's m and v, a momentum buffer) as one array of the same length.
-A step then gathers the gradients into one flat array (`kernels.gather_into`: one launch on the GPU) and calls
-the update kernel (`kernels.adam`, `kernels.sgd`, ...) once for the whole group instead of once per parameter:
-RL networks have few, small weight matrices, and per-call overhead, not arithmetic, dominates their update. It
-also lets a GPU kernel update everything in one launch. Consequences:
+A subclass says which state arrays its rule keeps (`_state_names`: Adam's m and v, a momentum buffer) and
+writes the rule itself in `_update(param, grad, state, step, group)`: the formula of its file, in array algebra
+on the parameter's array module, updating `param` and the state arrays in place. The base class calls it once
+per parameter that has a gradient, with that parameter's own arrays (PyTorch's ``state[p]``); a parameter whose
+gradient is None is skipped, and its step count stays behind.
 
-- after ``Optimizer(params)``, ``p.data`` is a view into the group's buffer; in-place writes (``p.data[...] =``,
-  `Module.load_state_dict`) keep it so. Code that *rebinds* ``p.data`` (`Module.to`, a manual copy) is fine
-  too: the next `step` copies the new values into the buffer and re-attaches the view.
-- parameters whose gradient is None are skipped (PyTorch's rule); on such steps, or when parameters have
-  taken different numbers of steps, the kernel is called per parameter on slices of the same buffers.
+``fused=True`` (PyTorch's name): one update per group instead of one per parameter. Constructing the optimizer
+then copies the group's parameters into one contiguous buffer and makes each ``p.data`` a view into it, and keeps
+every state array as one array of the same length; a step gathers the gradients into one flat array
+(`kernels.gather_into`: one launch on the GPU) and runs the rule once on the flat arrays, through its kernel
+where it has one (`_fused_update`: `kernels.adam`, `kernels.sgd`). RL networks have few, small weight
+matrices, so per-call overhead, not arithmetic, dominates their update; a GPU updates everything in one launch.
+The rules are elementwise, so both ways compute the same numbers (tests/minirl/optim check it). With
+``fused=True``:
+
+- in-place writes (``p.data[...] =``, `Module.load_state_dict`) keep ``p.data`` a view of the buffer; code that
+  *rebinds* ``p.data`` (`Module.to`, a manual copy) is fine too: the next step copies the new values into the
+  buffer (moving it, and the state, to the new device or dtype) and re-attaches the view;
+- on steps where a parameter has no gradient, or after parameters took different numbers of steps, the rule
+  runs per parameter on slices of the same buffers;
 - all parameters of one group must share a dtype and a device (put others in their own group).
-
-Subclasses say which state arrays they keep (`_state_names`) and how one step updates a parameter vector
-(`_update(param, grad, state, step, group)` on arrays, in place); the base class does the rest.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 
@@ -45,11 +51,67 @@ def _to_numpy(array) -> np.ndarray:
     return array if isinstance(array, np.ndarray) else array.get()
 
 
-class FlatParams:
-    """The parameters of one group as views into one flat array, with the rule's state arrays alongside.
+def _follows(array, like) -> bool:
+    """Whether `array` lives where `like` does, with its dtype (a state array and its parameter)."""
+    return type(array) is type(like) and array.dtype == like.dtype
 
-    `slices[i]` locates parameter i in `data`, `grad` and every array of `state`; `steps[i]` counts the
-    updates parameter i has received (PyTorch keeps a step per parameter too)."""
+
+class ParamStates:
+    """The parameters of one group as they are, each with its own state: ``states[i]`` holds parameter i's
+    step count ("step", the updates it has received) and its state arrays, as PyTorch's ``state[p]`` does."""
+
+    def __init__(self, params: list[Tensor]):
+        self.params = params
+        self.states: list[dict] = [{} for _ in params]
+
+    def synced(self) -> "ParamStates":
+        """Move state arrays whose parameter went to another device or dtype (`Module.to`) along with it."""
+        for p, state in zip(self.params, self.states):
+            for name, array in list(state.items()):
+                if name != "step" and not _follows(array, p.data):
+                    moved = _xp(p.data).asarray(_to_numpy(array)) if type(array) is not type(p.data) else array
+                    state[name] = moved.astype(p.data.dtype)
+        return self
+
+    def units(self, grads: list, names: tuple, fill, maximize: bool) -> list:
+        """(parameter array, gradient, state, step) for each parameter with a gradient: what a step updates."""
+        out = []
+        for p, g, state in zip(self.params, grads, self.states):
+            if g is None:
+                continue
+            for name in names:
+                if name not in state:
+                    state[name] = _xp(p.data).full_like(p.data, fill(name))
+            state["step"] = step = state.get("step", 0) + 1
+            out.append((p.data, -g if maximize else g, state, step))
+        return out
+
+    def entry(self, i: int) -> dict | None:
+        """Parameter i's step count and state arrays (the arrays themselves), or None before its first step."""
+        return self.states[i] if self.states[i].get("step") else None
+
+    def clear(self, fill) -> None:
+        """Forget every parameter's state (before loading a saved one)."""
+        self.states = [{} for _ in self.params]
+
+    def load(self, i: int, step: int, arrays: dict, fill) -> None:
+        """Set parameter i's step count and state arrays from NumPy arrays (copies on its device, in its dtype);
+        step 0 forgets its state."""
+        data = self.params[i].data
+        state = {name: _xp(data).array(value, dtype=data.dtype) for name, value in arrays.items()}
+        self.states[i] = {"step": step, **state} if step else {}
+
+    def set_step(self, array, step: int) -> None:
+        """Set the step count of the parameter whose array is `array` (a count kept on the device came back)."""
+        for p, state in zip(self.params, self.states):
+            if p.data is array:
+                state["step"] = step
+
+
+class FlatParams(ParamStates):
+    """``fused=True``: the parameters of one group as views into one flat array, with the rule's state arrays
+    alongside. `slices[i]` locates parameter i in `data`, `grad` and every array of `state`; `steps[i]` counts
+    the updates parameter i has received."""
 
     def __init__(self, params: list[Tensor]):
         first = params[0].data
@@ -58,7 +120,8 @@ class FlatParams:
             if registry.backend_of(p.data) != self.backend or p.data.dtype != self.dtype:
                 raise TypeError(f"optimizer: parameter {i} of a group is a {p.data.dtype} array on "
                                 f"{registry.backend_of(p.data)}, parameter 0 a {self.dtype} array on "
-                                f"{self.backend}; give parameters of other dtypes or devices their own group")
+                                f"{self.backend}; with fused=True give parameters of other dtypes or devices "
+                                f"their own group")
         self.xp = _xp(first)
         self.params = params
         self.shapes = [p.shape for p in params]
@@ -111,16 +174,64 @@ class FlatParams:
             array = self.state[name] = self.xp.full(self.data.shape, fill, dtype=self.dtype)
         return array
 
+    def units(self, grads: list, names: tuple, fill, maximize: bool) -> list:
+        """The whole group as one unit (the flat arrays) when every parameter has a gradient and all have taken
+        the same number of steps; else one unit per parameter with a gradient, on slices of the flat arrays."""
+        state = self.state
+        for name in names:
+            if name not in state:
+                self.state_array(name, fill(name))
+        if self.uniform and not any([g is None for g in grads]):
+            kernels.gather_into(self.grad, self.grad_views, grads)  # the gradients into the flat buffer
+            if maximize:  # gradient ascent: follow +∂J/∂θ
+                self.xp.negative(self.grad, out=self.grad)
+            step = int(self.steps[0]) + 1
+            self.steps.fill(step)
+            return [(self.data, self.grad, state, step)]
+        out = []
+        for i, g in enumerate(grads):
+            if g is None:
+                continue
+            sl = self.slices[i]
+            self.steps[i] += 1
+            out.append((self.data[sl], -g.reshape(-1) if maximize else g.reshape(-1).copy(),
+                        {name: array[sl] for name, array in state.items()}, int(self.steps[i])))
+        self.uniform = bool(self.steps.min() == self.steps.max())
+        return out
+
+    def entry(self, i: int) -> dict | None:
+        if not self.steps[i]:
+            return None
+        sl, shape = self.slices[i], self.shapes[i]
+        return {"step": int(self.steps[i]), **{name: array[sl].reshape(shape) for name, array in self.state.items()}}
+
+    def clear(self, fill) -> None:
+        for name, array in self.state.items():
+            array[...] = fill(name)
+        self.steps[:] = 0
+        self.uniform = True
+
+    def load(self, i: int, step: int, arrays: dict, fill) -> None:
+        self.steps[i] = step
+        for name, value in arrays.items():
+            self.state_array(name, fill(name))[self.slices[i]] = self.xp.asarray(value.reshape(-1))
+        self.uniform = bool(self.steps.min() == self.steps.max())
+
+    def set_step(self, array, step: int) -> None:
+        if array is self.data:
+            self.steps[:] = step
+
 
 class Optimizer:
     """Base class: param groups, `step`, `zero_grad`, `state_dict`/`load_state_dict` (PyTorch's layout)."""
 
     counts_steps = True  # "step" is part of each parameter's saved state (SGD has none, as in PyTorch)
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params, defaults: dict, fused: bool = False):
         self.defaults = dict(defaults)
+        self.fused = bool(fused)
         self.param_groups: list[dict] = []
-        self._flats: list[FlatParams] = []
+        self._groups: list[ParamStates] = []  # per group: its parameters and their state (FlatParams if fused)
         if isinstance(params, Tensor):
             raise TypeError("optimizer: params must be an iterable of Tensors or of dicts, got a single Tensor; "
                             "write [param] or model.parameters()")
@@ -142,9 +253,14 @@ class Optimizer:
         return 0.0
 
     def _update(self, param, grad, state: dict, step: int, group: dict) -> None:
-        """Update the flat array `param` in place from the gradient `grad` (a scratch array the rule may
-        overwrite) and the state arrays (updated in place); `step` counts this update (1 for the first)."""
+        """The rule: update the array `param` in place from its gradient `grad` (read only) and its state arrays
+        (updated in place); `step` counts this update (1 for the first)."""
         raise NotImplementedError
+
+    def _fused_update(self, param, grad, state: dict, step: int, group: dict) -> None:
+        """The rule on a group's flat arrays (``fused=True``): `_update` itself, unless a kernel does it in one
+        call (Adam, SGD); `grad` is then a scratch array the kernel may overwrite."""
+        self._update(param, grad, state, step, group)
 
     # -- groups -----------------------------------------------------------------------------------------
     def add_param_group(self, group: dict) -> None:
@@ -162,20 +278,24 @@ class Optimizer:
         if not params:
             raise ValueError("optimizer: a parameter group has no parameters")
         group = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}, "params": params}
+        self._groups.append(FlatParams(params) if self.fused else ParamStates(params))
         self.param_groups.append(group)
-        self._flats.append(FlatParams(params))
+
+    @property
+    def _flats(self) -> list[ParamStates]:
+        """The per-group states under their former name (kfac.py reads it)."""
+        return self._groups
 
     @property
     def state(self) -> dict:
-        """``state[p]``: parameter p's state as arrays (views: writing to them changes the optimizer)."""
+        """``state[p]``: parameter p's state as arrays (writing to them changes the optimizer)."""
         out = {}
-        for flat in self._flats:
-            for i, p in enumerate(flat.params):
-                if flat.steps[i]:
-                    sl, shape = flat.slices[i], flat.shapes[i]
-                    entry = {"step": int(flat.steps[i])} if self.counts_steps else {}
-                    entry.update({name: array[sl].reshape(shape) for name, array in flat.state.items()})
-                    out[p] = entry
+        for holder in self._groups:
+            holder = holder.synced()
+            for i, p in enumerate(holder.params):
+                entry = holder.entry(i)
+                if entry is not None:
+                    out[p] = entry if self.counts_steps else {k: v for k, v in entry.items() if k != "step"}
         return out
 
     # -- the step ---------------------------------------------------------------------------------------
@@ -201,33 +321,16 @@ class Optimizer:
 
     def _step_group(self, index: int, grads: list | None = None) -> None:
         """Update group `index` from `grads` (arrays, one per parameter, None to skip one; the parameters'
-        `.grad` by default): one kernel call on the flat buffers when every parameter takes part."""
+        `.grad` by default): the rule once per parameter, or once on the flat arrays with ``fused=True``."""
         group = self.param_groups[index]
-        flat = self._flats[index] = self._flats[index].synced()
+        holder = self._groups[index] = self._groups[index].synced()
         if grads is None:
-            grads = [None if p.grad is None else p.grad.data for p in flat.params]
-        state = flat.state
-        for name in self._state_names(group):
-            if name not in state:
-                flat.state_array(name, self._state_fill(name, group))
-        maximize = group.get("maximize", False)
-        if flat.uniform and not any([g is None for g in grads]):
-            kernels.gather_into(flat.grad, flat.grad_views, grads)  # the gradients into the flat buffer
-            if maximize:  # gradient ascent: follow +∂J/∂θ
-                flat.xp.negative(flat.grad, out=flat.grad)
-            step = int(flat.steps[0]) + 1
-            flat.steps.fill(step)
-            self._update(flat.data, flat.grad, state, step, group)
-            return
-        for i, g in enumerate(grads):
-            if g is None:
-                continue
-            sl = flat.slices[i]
-            g = -g.reshape(-1) if maximize else g.reshape(-1).copy()
-            flat.steps[i] += 1
-            self._update(flat.data[sl], g, {name: array[sl] for name, array in state.items()}, int(flat.steps[i]),
-                         group)
-        flat.uniform = bool(flat.steps.min() == flat.steps.max())
+            grads = [None if p.grad is None else p.grad.data for p in holder.params]
+        update = self._fused_update if self.fused else self._update
+        units = holder.units(grads, self._state_names(group), lambda name: self._state_fill(name, group),
+                             group.get("maximize", False))
+        for param, grad, state, step in units:
+            update(param, grad, state, step, group)
 
     # -- saving and resuming ----------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -235,17 +338,19 @@ class Optimizer:
         [indices]}]}`` with NumPy copies, laid out and keyed as PyTorch's (indices count parameters across
         groups in order), so a PyTorch optimizer state converted to NumPy loads here and vice versa."""
         state, groups, index = {}, [], 0
-        for group, flat in zip(self.param_groups, self._flats):
-            flat = flat.synced()
+        for group, holder in zip(self.param_groups, self._groups):
+            holder = holder.synced()
             indices = []
-            for i in range(len(flat.params)):
-                if flat.steps[i]:
-                    sl, shape = flat.slices[i], flat.shapes[i]
-                    entry = {"step": float(flat.steps[i])} if self.counts_steps else {}
-                    for name, array in flat.state.items():
-                        entry[name] = _to_numpy(array[sl]).reshape(shape).copy()
-                    if entry:
-                        state[index] = entry
+            for i in range(len(holder.params)):
+                entry = holder.entry(i)
+                if entry is not None:
+                    saved = {"step": float(entry["step"])} if self.counts_steps else {}
+                    shape = holder.params[i].shape
+                    for name, array in entry.items():
+                        if name != "step":
+                            saved[name] = _to_numpy(array).reshape(shape).copy()
+                    if saved:
+                        state[index] = saved
                 indices.append(index)
                 index += 1
             saved = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
@@ -265,13 +370,13 @@ class Optimizer:
                 raise ValueError(f"load_state_dict: group {index} has {len(group['params'])} parameters, the "
                                  f"saved group {len(saved['params'])}")
             group.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
-            flat = self._flats[index] = self._flats[index].synced()
-            for name in flat.state:
-                flat.state[name][...] = self._state_fill(name, group)
+            holder = self._groups[index] = self._groups[index].synced()
+            fill = functools.partial(self._state_fill, group=group)
+            holder.clear(fill)
             for i, key in enumerate(saved["params"]):
                 entry = states.get(int(key), {})
-                sl, shape = flat.slices[i], flat.shapes[i]
-                flat.steps[i] = int(float(entry["step"])) if "step" in entry else (1 if entry else 0)
+                shape = holder.params[i].shape
+                arrays = {}
                 for name, value in entry.items():
                     if name == "step":
                         continue
@@ -279,8 +384,9 @@ class Optimizer:
                     if value.shape != shape:
                         raise ValueError(f"load_state_dict: state {name!r} of parameter {i} in group {index} "
                                          f"has shape {value.shape}, the parameter {shape}")
-                    flat.state_array(name, self._state_fill(name, group))[sl] = flat.xp.asarray(value.reshape(-1))
-            flat.uniform = bool(flat.steps.min() == flat.steps.max())
+                    arrays[name] = value
+                step = int(float(entry["step"])) if "step" in entry else (1 if entry else 0)
+                holder.load(i, step, arrays, fill)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

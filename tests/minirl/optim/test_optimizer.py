@@ -1,4 +1,5 @@
-"""The Optimizer base class: flat buffers, param groups, zero_grad, state_dict layout, devices/dtypes."""
+"""The Optimizer base class: parameters left as they are (flat buffers only with fused=True), param groups,
+zero_grad, state_dict layout, devices/dtypes."""
 
 import copy
 
@@ -27,20 +28,38 @@ def _train(model, opt, steps=5):
         opt.step()
 
 
-def test_parameters_become_views_of_one_flat_buffer():
+@pytest.mark.parametrize("make", [
+    lambda m: optim.SGD(m.parameters(), lr=0.1, momentum=0.9), lambda m: optim.Adam(m.parameters()),
+    lambda m: optim.AdamW(m.parameters(), amsgrad=True), lambda m: optim.RMSprop(m.parameters(), centered=True),
+    lambda m: optim.Adagrad(m.parameters()), lambda m: optim.KFAC(m)])
+def test_without_fused_every_parameter_keeps_an_array_of_its_own(make):
+    model = _mlp()
+    arrays = [p.data for p in model.parameters()]
+    opt = make(model)
+    _train(model, opt, 2)
+    for p, array in zip(model.parameters(), arrays):
+        assert p.data is array and p.data.base is None
+    for i, p in enumerate(model.parameters()):
+        assert not any(np.shares_memory(p.data, q.data) for q in list(model.parameters())[i + 1:])
+        if opt.state.get(p):
+            assert all(not np.shares_memory(p.data, v) for k, v in opt.state[p].items() if k != "step")
+
+
+def test_fused_parameters_become_views_of_one_flat_buffer():
     model = _mlp()
     values = [p.numpy().copy() for p in model.parameters()]
-    opt = optim.Adam(model.parameters())
-    flat = opt._flats[0]
+    opt = optim.Adam(model.parameters(), fused=True)
+    flat = opt._groups[0]
     assert flat.data.size == sum(v.size for v in values)
     for p, v in zip(model.parameters(), values):
         np.testing.assert_array_equal(p.numpy(), v)
         assert np.shares_memory(p.data, flat.data)
 
 
-def test_module_load_state_dict_and_rebinding_data_are_seen_by_the_next_step():
+@pytest.mark.parametrize("fused", [False, True])
+def test_module_load_state_dict_and_rebinding_data_are_seen_by_the_next_step(fused):
     model, twin = _mlp(0), _mlp(0)
-    opt, twin_opt = optim.SGD(model.parameters(), lr=0.1), optim.SGD(twin.parameters(), lr=0.1)
+    opt, twin_opt = optim.SGD(model.parameters(), lr=0.1, fused=fused), optim.SGD(twin.parameters(), lr=0.1)
     other = _mlp(5).state_dict()
     model.load_state_dict(other)  # in place: the views stay
     twin.load_state_dict(other)
@@ -50,12 +69,14 @@ def test_module_load_state_dict_and_rebinding_data_are_seen_by_the_next_step():
     _train(twin, twin_opt, 3)
     for a, b in zip(model.parameters(), twin.parameters()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
-    assert np.shares_memory(model[0].weight.data, opt._flats[0].data)
+    if fused:
+        assert np.shares_memory(model[0].weight.data, opt._groups[0].data)
 
 
-def test_dtype_change_keeps_state():
+@pytest.mark.parametrize("fused", [False, True])
+def test_dtype_change_keeps_state(fused):
     model = _mlp()
-    opt = optim.Adam(model.parameters(), lr=0.01)
+    opt = optim.Adam(model.parameters(), lr=0.01, fused=fused)
     _train(model, opt, 3)
     m_before = [s["exp_avg"].copy() for s in opt.state.values()]
     model.double()
@@ -64,7 +85,8 @@ def test_dtype_change_keeps_state():
     (model(x) ** 2).mean().backward()
     opt.step()
     assert all(p.dtype == np.float64 for p in model.parameters())
-    assert opt._flats[0].data.dtype == np.float64
+    if fused:
+        assert opt._groups[0].data.dtype == np.float64
     m_after = [s["exp_avg"] for s in opt.state.values()]
     assert all(s["step"] == 4 for s in opt.state.values())
     assert not np.allclose(m_after[0], m_before[0]) and m_after[0].dtype == np.float64
@@ -91,12 +113,17 @@ def test_param_groups_have_their_own_hyperparameters():
     np.testing.assert_allclose([a.item(), b.item()], [0.8, 0.25])
 
 
-def test_mixed_dtypes_need_separate_groups():
+def test_mixed_dtypes_need_separate_groups_when_fused():
     a = ad.tensor(np.ones(2, np.float32), requires_grad=True)
     b = ad.tensor(np.ones(2, np.float64), requires_grad=True)
     with pytest.raises(TypeError, match="own group"):
-        optim.Adam([a, b])
-    optim.Adam([{"params": [a]}, {"params": [b]}])
+        optim.Adam([a, b], fused=True)
+    optim.Adam([{"params": [a]}, {"params": [b]}], fused=True)
+    opt = optim.Adam([a, b])  # each parameter its own arrays: any mix is fine
+    a.grad, b.grad = ad.tensor(np.ones(2, np.float32)), ad.tensor(np.ones(2, np.float64))
+    opt.step()
+    assert a.dtype == np.float32 and b.dtype == np.float64
+    assert opt.state[a]["exp_avg"].dtype == np.float32 and opt.state[b]["exp_avg"].dtype == np.float64
 
 
 def test_bad_parameter_lists_are_rejected():
@@ -135,6 +162,7 @@ def test_step_with_closure_returns_the_loss():
     assert opt.step(closure).item() < first
 
 
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("make,keys", [
     (lambda ps: optim.SGD(ps, momentum=0.9), {"momentum_buffer"}),
     (lambda ps: optim.SGD(ps), None),
@@ -144,9 +172,11 @@ def test_step_with_closure_returns_the_loss():
     (lambda ps: optim.RMSprop(ps, momentum=0.5, centered=True),
      {"step", "square_avg", "momentum_buffer", "grad_avg"}),
 ])
-def test_state_dict_layout_is_pytorchs(make, keys):
+def test_state_dict_layout_is_pytorchs(make, keys, fused):
     model = _mlp()
     opt = make(list(model.parameters()))
+    if fused:  # the same optimizer over a flat buffer
+        opt = type(opt)(list(model.parameters()), **{**opt.defaults, "fused": True})
     _train(model, opt, 2)
     saved = opt.state_dict()
     assert saved["param_groups"][0]["params"] == [0, 1, 2, 3]
