@@ -57,7 +57,7 @@ def ours(weights, frames, actions, targets):
     q_network = nn.Sequential(NatureCNN(4, rng=np.random.default_rng(1)), nn.Linear(512, ACTIONS))
     for p, w in zip(q_network.parameters(), weights):
         p.data[...] = w
-    opt = optim.Adam(q_network.parameters(), lr=LR, eps=EPS)
+    opt = optim.Adam(q_network.parameters(), lr=LR, eps=EPS, fused=True)
     rows, y, one = np.arange(BATCH), ad.tensor(targets), frames[:1]
 
     def train_step():

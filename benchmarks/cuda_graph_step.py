@@ -49,7 +49,7 @@ def ours(state, x, y, capturable):
     model = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
     model.load_state_dict(state)
     model.to("cuda")
-    opt = optim.Adam(model.parameters(), lr=LR, capturable=capturable)
+    opt = optim.Adam(model.parameters(), lr=LR, capturable=capturable, fused=True)
     xt, yt = ad.tensor(x, device="cuda"), ad.tensor(y, device="cuda")
 
     def step():

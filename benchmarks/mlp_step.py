@@ -64,7 +64,7 @@ def ours(weights, x, y):
     model = nn.Sequential(Linear(4, width), Tanh(), Linear(width, width), Tanh(), Linear(width, 2))
     for p, w in zip(model.parameters(), weights):
         p.data[...] = w
-    opt = optim.Adam(model.parameters(), lr=LR)
+    opt = optim.Adam(model.parameters(), lr=LR, fused=True)
     xt, yt = ad.tensor(x), ad.tensor(y)
 
     def step():

@@ -231,7 +231,7 @@ from minirl import nn, optim  # noqa: E402
 import autodiff as ad  # noqa: E402
 
 model = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
-opt = optim.Adam(model.parameters(), lr=1e-3)
+opt = optim.Adam(model.parameters(), lr=1e-3, fused=True)
 x = ad.tensor(rng.standard_normal((64, 4)).astype(np.float32))
 y = ad.tensor(rng.standard_normal((64, 2)).astype(np.float32))
 
@@ -256,7 +256,7 @@ if GPU:
     from autodiff.cuda_graph import CudaGraph
 
     model.to("cuda")
-    opt = optim.Adam(model.parameters(), lr=1e-3, capturable=True)
+    opt = optim.Adam(model.parameters(), lr=1e-3, capturable=True, fused=True)
     x, y = x.to("cuda"), y.to("cuda")
     step()
     cupy = kernels.load_cupy()

@@ -91,7 +91,7 @@ def _mlp_step(device, capturable):
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
     model.to(device)
-    opt = optim.Adam(model.parameters(), lr=1e-2, capturable=capturable)
+    opt = optim.Adam(model.parameters(), lr=1e-2, capturable=capturable, fused=True)
     x = ad.tensor(rng.standard_normal((64, 4)), dtype=np.float32, device=device)
     y = ad.tensor(rng.standard_normal((64, 2)), dtype=np.float32, device=device)
 
