@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff import function as _function
-from autodiff import ops as _ops
+from autodiff.tensor import Tensor  # first: it imports the ops, which make Tensors
+from autodiff.creation import (arange, as_tensor, eye, full, ones, ones_like, rand, randn, tensor, zeros,
+                               zeros_like)
 from autodiff.dot import to_dot
 from autodiff.engine import grad
 from autodiff.function import Function, GraphFreedError
+from autodiff.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from autodiff.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autodiff.ops.arithmetic import matmul
 from autodiff.ops.dense import dense_stack, linear
 from autodiff.ops.elementwise import Abs, Clip, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Softplus, Sqrt, Tanh, Where
-from autodiff.ops.reduction import Extremum, LogSoftmax, LogSumExp, Softmax, Sum
-from autodiff.ops.shape import Concatenate, Stack, broadcast_to, cast, sum_to
-from autodiff.tensor import Tensor, as_tensor, mean, squeeze, take_along_axis, tensor, unsqueeze, var
+from autodiff.ops.reduction import Extremum, LogSoftmax, LogSumExp, Softmax, Sum, mean, var
+from autodiff.ops.shape import Concatenate, Stack, broadcast_to, cast, squeeze, sum_to, take_along_axis, unsqueeze
 
 float32 = np.float32
 float64 = np.float64
@@ -147,64 +148,6 @@ def gather(x, axis, indices):
 def dot(a, b):
     return (a * b).sum()
 
-
-# -- creation ----------------------------------------------------------------------------------------------
-def _xp(device):
-    if device == "cpu":
-        return np
-    if device == "cuda":
-        from kernels import registry
-
-        return registry.load_cupy()
-    raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
-
-
-def _shape(shape):
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-
-
-def zeros(*shape, dtype=np.float32, requires_grad=False, device="cpu"):
-    return Tensor(_xp(device).zeros(_shape(shape), dtype), requires_grad, device=device)
-
-
-def ones(*shape, dtype=np.float32, requires_grad=False, device="cpu"):
-    return Tensor(_xp(device).ones(_shape(shape), dtype), requires_grad, device=device)
-
-
-def full(shape, value, dtype=np.float32, requires_grad=False, device="cpu"):
-    return Tensor(_xp(device).full(_shape((shape,)), value, dtype), requires_grad, device=device)
-
-
-def zeros_like(x, requires_grad=False):  # not x.data * 0, which is NaN where x is inf
-    return Tensor(_xp(x.device).zeros_like(x.data), requires_grad, device=x.device)
-
-
-def ones_like(x, requires_grad=False):
-    return Tensor(_xp(x.device).ones_like(x.data), requires_grad, device=x.device)
-
-
-def arange(*args, dtype=None, device="cpu"):
-    return Tensor(_xp(device).arange(*args, dtype=dtype), device=device)
-
-
-def eye(n, dtype=np.float32, device="cpu"):
-    return Tensor(_xp(device).eye(n, dtype=dtype), device=device)
-
-
-def randn(*shape, rng=None, dtype=np.float32, requires_grad=False, device="cpu"):
-    """Standard normal samples from `rng` (a NumPy Generator; a fresh unseeded one if None)."""
-    rng = np.random.default_rng() if rng is None else rng
-    return Tensor(rng.standard_normal(_shape(shape)).astype(dtype), requires_grad, device=device)
-
-
-def rand(*shape, rng=None, dtype=np.float32, requires_grad=False, device="cpu"):
-    rng = np.random.default_rng() if rng is None else rng
-    return Tensor(rng.random(_shape(shape)).astype(dtype), requires_grad, device=device)
-
-
-_function._namespaces["tensor"] = _ops.tensor_namespace()
-
-from autodiff.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
 __all__ = [
     "Function", "GradcheckError", "GraphFreedError", "Tensor", "abs", "arange", "as_tensor", "broadcast_to",

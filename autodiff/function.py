@@ -5,10 +5,13 @@ Every differentiable op is a subclass with two methods:
     forward(self, *arrays, **params) -> array     computes the output from NumPy/CuPy arrays
     backward(self, g) -> grad or tuple of grads   one gradient per input, given g = ∂L/∂output
 
-Inside `backward`, read the op's inputs with `self.args`, its output with `self.result`, and array functions
-from `self.ops`. When differentiating once these are plain arrays and NumPy (fast); under
-``create_graph=True`` they are Tensors and autodiff's own differentiable functions, so the very same rule
-builds the graph of the backward pass and gradients of gradients come for free.
+A backward rule is the chain rule written in array algebra: tanh's is ``g * (1 - y * y)``. It reads the op's
+inputs as `self.args` and its output as `self.result`, and computes with what arrays and Tensors share: the
+operators, methods such as `.sum(axis, keepdims)` and `.reshape`, and the few functions of `autodiff/ops` that
+accept both (`exp`, `where`, `sum_to`, ...). Differentiating once, g, `args` and `result` are arrays and the
+rule is plain NumPy (or CuPy). With ``create_graph=True`` the engine hands the rule Tensors instead, whose
+operators record nodes: the same line then builds the graph of the backward pass, and gradients of gradients
+follow. `self.graph` says which of the two is running.
 """
 
 from __future__ import annotations
@@ -18,16 +21,11 @@ import itertools
 import numpy as np
 
 from autodiff.grad_mode import state
-from kernels import registry
-
+from autodiff.tensor import Tensor, wrap_array
 
 _ndarray = np.ndarray
+_make = Tensor._make
 _creation_order = itertools.count()
-_new = object.__new__
-# set by autodiff.tensor when it is imported (it imports this module first)
-Tensor = None
-_make = None
-wrap_array = None
 
 
 class GraphFreedError(RuntimeError):
@@ -47,7 +45,7 @@ class Function:
     # -- building the graph ---------------------------------------------------------------------------
     @classmethod
     def apply(cls, *inputs, **params):
-        node = _new(cls)
+        node = cls()
         arrays = []
         needs = []
         record = False
@@ -94,8 +92,8 @@ class Function:
 
     @property
     def args(self):
-        """The inputs: arrays (as the forward pass saw them) when differentiating once, Tensors when
-        recording the backward pass."""
+        """The inputs: arrays (as the forward pass saw them) when differentiating once, Tensors when the
+        backward pass is recorded."""
         return self.inputs if state.recording_backward else self.arrays
 
     @property
@@ -104,13 +102,6 @@ class Function:
         if state.recording_backward:
             return _make(self.out, self)
         return self.out
-
-    @property
-    def ops(self):
-        """Array functions for backward rules: NumPy/CuPy, or autodiff's own when recording."""
-        if state.recording_backward:
-            return _namespaces["tensor"]
-        return _namespaces["numpy"] if type(self.out) is _ndarray else array_ops(self.out)
 
     @property
     def name(self) -> str:
@@ -159,12 +150,3 @@ def _check_finite(cls, phase, value, arrays):
     if hasattr(data, "dtype") and data.dtype.kind == "f" and not bool(np.all(np.isfinite(data))):
         raise FloatingPointError(f"detect_anomaly: {cls.__name__.lower()} {phase} produced NaN or inf "
                                  f"(input shapes {_shapes(arrays)})")
-
-
-# -- namespaces used by backward rules (filled in by autodiff.ops) ------------------------------------
-_namespaces: dict = {}
-
-
-def array_ops(array):
-    cupy_ndarray = registry._cupy_ndarray
-    return _namespaces["cupy"] if cupy_ndarray is not None and type(array) is cupy_ndarray else _namespaces["numpy"]

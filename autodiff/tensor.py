@@ -2,7 +2,9 @@
 
 A Tensor holds one NumPy (CPU) or CuPy (GPU) array in `.data`, a `requires_grad` flag, `.grad` (a Tensor or
 None) and the `Function` node that produced it (None for leaves: parameters and inputs). Its operators and
-methods mirror PyTorch's names so that a learner's knowledge transfers.
+methods mirror PyTorch's names so that a learner's knowledge transfers; each one applies an op of
+`autodiff/ops`, where its backward rule is written. Creating tensors (`tensor`, `zeros`, ...) is in
+`autodiff/creation.py`, printing in `autodiff/printing.py`.
 """
 
 from __future__ import annotations
@@ -11,19 +13,12 @@ import numbers
 
 import numpy as np
 
-from autodiff import function as _function
 from kernels import registry
-
-_ARRAY_TYPES = {np.ndarray}
-_new = object.__new__
 
 
 def wrap_array(value):
     """NumPy returns scalars from 0-d computations: keep every Tensor's data an array."""
-    if type(value) in _ARRAY_TYPES:
-        return value
-    if registry._cupy_ndarray is not None and type(value) is registry._cupy_ndarray:
-        _ARRAY_TYPES.add(registry._cupy_ndarray)
+    if type(value) is np.ndarray or registry.backend_of(value) == "cupy":
         return value
     return np.asarray(value)
 
@@ -38,8 +33,7 @@ class Tensor:
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, device: str = "cpu"):
-        array = _to_array(data, dtype, device)
-        self.data = array
+        self.data = creation.to_array(data, dtype, device)  # a copy (on the device asked for)
         self._requires_grad = False
         self.grad = None
         self._node = None
@@ -49,7 +43,9 @@ class Tensor:
 
     @staticmethod
     def _make(data, node):
-        t = _new(Tensor)
+        """The output of `node` (None: a constant), wrapping the array `data` as it is: every op makes one,
+        so it skips `__init__`'s conversion and copy."""
+        t = object.__new__(Tensor)
         t.data = data
         t._requires_grad = node is not None
         t.grad = None
@@ -74,22 +70,13 @@ class Tensor:
         self.requires_grad = flag
         return self
 
-    @property
-    def is_leaf(self) -> bool:
-        return self._node is None
-
-    @property
-    def grad_fn(self):
-        return self._node
-
+    is_leaf = property(lambda self: self._node is None)
+    grad_fn = property(lambda self: self._node)
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     size = property(lambda self: self.data.size)
-
-    @property
-    def device(self) -> str:
-        return "cpu" if type(self.data) is np.ndarray else "cuda"
+    device = property(lambda self: "cpu" if type(self.data) is np.ndarray else "cuda")
 
     def numel(self) -> int:
         return int(self.data.size)
@@ -112,29 +99,19 @@ class Tensor:
     def tolist(self):
         return self.numpy().tolist()
 
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __bool__(self):
-        return bool(self.item())
+    __float__ = lambda self: float(self.item())  # noqa: E731
+    __int__ = lambda self: int(self.item())  # noqa: E731
+    __bool__ = lambda self: bool(self.item())  # noqa: E731
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph: no gradient flows through the result."""
         return Tensor._make(self.data, None)
 
     def to(self, device: str) -> "Tensor":
-        if device == self.device:
-            return self
-        return ToDevice.apply(self, device=device)
+        return self if device == self.device else ToDevice.apply(self, device=device)
 
-    def cpu(self) -> "Tensor":
-        return self.to("cpu")
-
-    def cuda(self) -> "Tensor":
-        return self.to("cuda")
+    cpu = lambda self: self.to("cpu")  # noqa: E731
+    cuda = lambda self: self.to("cuda")  # noqa: E731
 
     def astype(self, dtype) -> "Tensor":
         return cast(self, np.dtype(dtype))
@@ -145,7 +122,7 @@ class Tensor:
     # -- gradients ----------------------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=None, create_graph=False) -> None:
         """Accumulate ∂self/∂leaf into the `.grad` of every leaf that requires it."""
-        _engine.backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
+        engine.backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` with the gradient of this tensor during backward; a Tensor it returns
@@ -158,71 +135,40 @@ class Tensor:
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
-    # -- operators ------------------------------------------------------------------------------------------
+    # -- operators: the other operand is a Tensor, a Python number (which never upcasts) or an array --------
     def __add__(self, other):
         return Add.apply(self, other if isinstance(other, Tensor) else _constant(other, self))
-
-    def __radd__(self, other):
-        return Add.apply(_constant(other, self), self)
 
     def __sub__(self, other):
         return Sub.apply(self, other if isinstance(other, Tensor) else _constant(other, self))
 
-    def __rsub__(self, other):
-        return Sub.apply(_constant(other, self), self)
-
     def __mul__(self, other):
         return Mul.apply(self, other if isinstance(other, Tensor) else _constant(other, self))
-
-    def __rmul__(self, other):
-        return Mul.apply(_constant(other, self), self)
 
     def __truediv__(self, other):
         return Div.apply(self, other if isinstance(other, Tensor) else _constant(other, self))
 
-    def __rtruediv__(self, other):
-        return Div.apply(_constant(other, self), self)
-
     def __pow__(self, other):
         return Pow.apply(self, other if isinstance(other, Tensor) else _constant(other, self))
 
-    def __rpow__(self, other):
-        return Pow.apply(_constant(other, self), self)
-
-    def __matmul__(self, other):
-        return matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return matmul(other, self)
-
-    def __neg__(self):
-        return Neg.apply(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return Abs.apply(self)
+    __radd__ = lambda self, other: Add.apply(_constant(other, self), self)  # noqa: E731
+    __rsub__ = lambda self, other: Sub.apply(_constant(other, self), self)  # noqa: E731
+    __rmul__ = lambda self, other: Mul.apply(_constant(other, self), self)  # noqa: E731
+    __rtruediv__ = lambda self, other: Div.apply(_constant(other, self), self)  # noqa: E731
+    __rpow__ = lambda self, other: Pow.apply(_constant(other, self), self)  # noqa: E731
+    __matmul__ = lambda self, other: matmul(self, other)  # noqa: E731
+    __rmatmul__ = lambda self, other: matmul(other, self)  # noqa: E731
+    __neg__ = lambda self: Neg.apply(self)  # noqa: E731
+    __pos__ = lambda self: self  # noqa: E731
+    __abs__ = lambda self: Abs.apply(self)  # noqa: E731
 
     # comparisons give plain arrays: they are not differentiable
-    def __lt__(self, other):
-        return self.data < _data(other)
-
-    def __le__(self, other):
-        return self.data <= _data(other)
-
-    def __gt__(self, other):
-        return self.data > _data(other)
-
-    def __ge__(self, other):
-        return self.data >= _data(other)
-
-    def __eq__(self, other):
-        return self.data == _data(other)
-
-    def __ne__(self, other):
-        return self.data != _data(other)
-
+    __lt__ = lambda self, other: self.data < _data(other)  # noqa: E731
+    __le__ = lambda self, other: self.data <= _data(other)  # noqa: E731
+    __gt__ = lambda self, other: self.data > _data(other)  # noqa: E731
+    __ge__ = lambda self, other: self.data >= _data(other)  # noqa: E731
+    __eq__ = lambda self, other: self.data == _data(other)  # noqa: E731
+    __ne__ = lambda self, other: self.data != _data(other)  # noqa: E731
     __hash__ = object.__hash__
 
     def __getitem__(self, index):
@@ -234,7 +180,7 @@ class Tensor:
                                "assign to .data (outside the graph) or build a new tensor with where()")
         self.data[_index(index)] = _data(value)
 
-    # -- methods (the same functions as the module-level ones) ----------------------------------------------
+    # -- methods (the same ops as the module-level functions) ------------------------------------------------
     def sum(self, axis=None, keepdims=False):
         return Sum.apply(self, axis=axis, keepdims=keepdims)
 
@@ -245,7 +191,7 @@ class Tensor:
         return var(self, axis, keepdims, ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
-        return sqrt(var(self, axis, keepdims, ddof))
+        return Sqrt.apply(var(self, axis, keepdims, ddof))
 
     def max(self, axis=None, keepdims=False):
         return Extremum.apply(self, axis=axis, keepdims=keepdims, largest=True)
@@ -256,11 +202,8 @@ class Tensor:
     def logsumexp(self, axis=-1, keepdims=False):
         return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
-    def softmax(self, axis=-1):
-        return Softmax.apply(self, axis=axis)
-
-    def log_softmax(self, axis=-1):
-        return LogSoftmax.apply(self, axis=axis)
+    softmax = lambda self, axis=-1: Softmax.apply(self, axis=axis)  # noqa: E731
+    log_softmax = lambda self, axis=-1: LogSoftmax.apply(self, axis=axis)  # noqa: E731
 
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -282,13 +225,8 @@ class Tensor:
         axes[a], axes[b] = axes[b], axes[a]
         return Transpose.apply(self, axes=tuple(axes))
 
-    @property
-    def T(self):
-        return Transpose.apply(self, axes=None)
-
-    @property
-    def mT(self):
-        return self.swapaxes(-1, -2)
+    T = property(lambda self: Transpose.apply(self, axes=None))
+    mT = property(lambda self: self.swapaxes(-1, -2))
 
     def broadcast_to(self, shape):
         return broadcast_to(self, shape)
@@ -298,56 +236,21 @@ class Tensor:
         return broadcast_to(self, tuple(s if s != -1 else self.shape[i - len(shape) + self.ndim]
                                         for i, s in enumerate(shape)))
 
-    def squeeze(self, axis=None):
-        return squeeze(self, axis)
-
-    def unsqueeze(self, axis):
-        return unsqueeze(self, axis)
-
-    def exp(self):
-        return Exp.apply(self)
-
-    def log(self):
-        return Log.apply(self)
-
-    def sqrt(self):
-        return Sqrt.apply(self)
-
-    def abs(self):
-        return Abs.apply(self)
-
-    def tanh(self):
-        return Tanh.apply(self)
-
-    def sigmoid(self):
-        return Sigmoid.apply(self)
-
-    def relu(self):
-        return Relu.apply(self)
-
-    def softplus(self):
-        return Softplus.apply(self)
-
-    def clip(self, low=None, high=None):
-        return Clip.apply(self, low=low, high=high)
-
-    clamp = clip
-
-    def gather(self, axis, indices):
-        return take_along_axis(self, indices, axis)
+    squeeze = lambda self, axis=None: squeeze(self, axis)  # noqa: E731
+    unsqueeze = lambda self, axis: unsqueeze(self, axis)  # noqa: E731
+    exp = lambda self: Exp.apply(self)  # noqa: E731
+    log = lambda self: Log.apply(self)  # noqa: E731
+    sqrt = lambda self: Sqrt.apply(self)  # noqa: E731
+    abs = lambda self: Abs.apply(self)  # noqa: E731
+    tanh = lambda self: Tanh.apply(self)  # noqa: E731
+    sigmoid = lambda self: Sigmoid.apply(self)  # noqa: E731
+    relu = lambda self: Relu.apply(self)  # noqa: E731
+    softplus = lambda self: Softplus.apply(self)  # noqa: E731
+    clip = clamp = lambda self, low=None, high=None: Clip.apply(self, low=low, high=high)  # noqa: E731
+    gather = lambda self, axis, indices: take_along_axis(self, indices, axis)  # noqa: E731
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extras = []
-        if self.dtype != np.float32:
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.name}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return f"tensor({body}{', ' if extras else ''}{', '.join(extras)})"
+        return printing.tensor_repr(self)
 
 
 class _HookHandle:
@@ -357,46 +260,6 @@ class _HookHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
-
-
-# -- turning things into arrays and tensors ----------------------------------------------------------------
-def _to_array(data, dtype, device):
-    if isinstance(data, Tensor):
-        data = data.data
-    if device == "cuda":
-        xp = registry.load_cupy()
-    elif device == "cpu":
-        xp = np
-        if registry.backend_of(data) == "cupy":
-            data = data.get()
-    else:
-        raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
-    if dtype is None:
-        if isinstance(data, (np.ndarray, np.generic)) or registry.backend_of(data) == "cupy":
-            dtype = data.dtype
-        else:
-            inferred = np.asarray(data).dtype
-            # Python floats become float32 (the default float), Python ints int64, as in PyTorch
-            dtype = np.float32 if inferred.kind == "f" else inferred
-    return xp.array(data, dtype=dtype, copy=True) if xp is np else xp.asarray(data, dtype=dtype)
-
-
-def tensor(data, requires_grad=False, dtype=None, device="cpu") -> Tensor:
-    """A new leaf tensor holding a copy of `data`: floats default to float32, NumPy arrays keep their dtype."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
-
-
-def as_tensor(x, like: Tensor | None = None) -> Tensor:
-    """`x` itself if it is a Tensor, else a constant Tensor wrapping it (no copy for arrays)."""
-    if isinstance(x, Tensor):
-        return x
-    if like is not None and isinstance(x, numbers.Number):
-        return Tensor._make(wrap_array(np.asarray(x, dtype=like.dtype)), None)
-    return Tensor._make(wrap_array(x if hasattr(x, "dtype") else np.asarray(x, dtype=_default_dtype(x))), None)
-
-
-def _default_dtype(x):
-    return np.float32 if np.asarray(x).dtype.kind == "f" else None
 
 
 def _constant(other, like: Tensor):
@@ -423,56 +286,10 @@ def _index(index):
     return index
 
 
-# -- module-level functions --------------------------------------------------------------------------------
-def mean(x, axis=None, keepdims=False):
-    return Sum.apply(as_tensor(x), axis=axis, keepdims=keepdims, mean=True)
-
-
-def var(x, axis=None, keepdims=False, ddof=0):
-    """Variance Σ(x − x̄)² / (n − ddof); ddof=0 as NumPy (biased), ddof=1 for the unbiased estimate."""
-    from autodiff.ops.reduction import normalize_axis
-
-    x = as_tensor(x)
-    count = int(np.prod([x.shape[a] for a in normalize_axis(axis, x.ndim)]))
-    centered = x - mean(x, axis, keepdims=True)
-    # as NumPy: with count ≤ ddof the sum is divided by 0 (NaN or inf), not a ZeroDivisionError
-    return (centered * centered).sum(axis=axis, keepdims=keepdims) * (1.0 / (count - ddof) if count > ddof else np.inf)
-
-
-def sqrt(x):
-    return Sqrt.apply(x)
-
-
-def squeeze(x, axis=None):
-    x = as_tensor(x)
-    if axis is None:
-        axes = [i for i, s in enumerate(x.shape) if s == 1]
-    else:
-        axes = [a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)]
-        for a in axes:
-            if x.shape[a] != 1:
-                raise ValueError(f"squeeze: axis {a} has size {x.shape[a]}, not 1 (shape {x.shape})")
-    return x.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
-
-
-def unsqueeze(x, axis):
-    x = as_tensor(x)
-    axis = axis % (x.ndim + 1)
-    return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
-
-
-def take_along_axis(x, indices, axis):
-    indices = _data(indices)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"take_along_axis: indices must be integers, got dtype {indices.dtype}")
-    return TakeAlongAxis.apply(x, indices=indices, axis=axis)
-
-
-_function.Tensor, _function._make, _function.wrap_array = Tensor, Tensor._make, wrap_array
-
-# the ops and the engine import this module, so they are imported last
-from autodiff import engine as _engine  # noqa: E402
+# the ops make Tensors and Tensor's methods apply the ops: they are imported once Tensor exists
+from autodiff import creation, engine, printing  # noqa: E402
 from autodiff.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub, matmul  # noqa: E402
 from autodiff.ops.elementwise import Abs, Clip, Exp, Log, Relu, Sigmoid, Softplus, Sqrt, Tanh  # noqa: E402
-from autodiff.ops.reduction import Extremum, LogSoftmax, LogSumExp, Softmax, Sum  # noqa: E402
-from autodiff.ops.shape import GetItem, Reshape, TakeAlongAxis, ToDevice, Transpose, broadcast_to, cast  # noqa: E402
+from autodiff.ops.reduction import Extremum, LogSoftmax, LogSumExp, Softmax, Sum, mean, var  # noqa: E402
+from autodiff.ops.shape import (GetItem, Reshape, ToDevice, Transpose, broadcast_to, cast, squeeze,  # noqa: E402
+                                take_along_axis, unsqueeze)

@@ -44,13 +44,6 @@ gae = dispatcher("gae")
 kfac_factor = dispatcher("kfac_factor")
 im2col = dispatcher("im2col")
 col2im = dispatcher("col2im")
-tanh = dispatcher("tanh")
-tanh_backward = dispatcher("tanh_backward")
-sigmoid = dispatcher("sigmoid")
-sigmoid_backward = dispatcher("sigmoid_backward")
-relu = dispatcher("relu")
-relu_backward = dispatcher("relu_backward")
-huber_td = dispatcher("huber_td")
 dense_forward = dispatcher("dense_forward")
 dense_delta = dispatcher("dense_delta")
 dense_param_grads = dispatcher("dense_param_grads")
@@ -65,6 +58,5 @@ __all__ = [
     "active", "array_module", "available", "backend_of", "dispatcher", "get", "load_cupy", "ops", "parse_env",
     "register", "require_contiguous", "use", "matmul", "logsumexp", "softmax", "softmax_backward", "log_softmax",
     "log_softmax_backward", "softmax_cross_entropy", "adam", "sgd", "gae", "kfac_factor", "im2col", "col2im",
-    "tanh", "tanh_backward", "sigmoid", "sigmoid_backward", "relu", "relu_backward", "huber_td", "dense_forward",
-    "dense_delta", "dense_param_grads", "squared_error", "squared_error_backward", "gather_into",
+    "dense_forward", "dense_delta", "dense_param_grads", "squared_error", "squared_error_backward", "gather_into",
 ]

@@ -211,12 +211,6 @@ def problems(quick: bool, device: str = "gpu") -> list[Problem]:
             return (_normal(rng, (rows, cols)), y), {"axis": -1}
         return make
 
-    def unary_args(rng):
-        return (_normal(rng, elems),), {}
-
-    def pair_args(rng):
-        return (_normal(rng, elems), np.tanh(_normal(rng, elems))), {}
-
     def gae_args(rng):
         r, v, nv = (_normal(rng, (steps, envs)) for _ in range(3))
         term = (rng.random((steps, envs)) < 0.01).astype(np.float32)
@@ -280,14 +274,6 @@ def problems(quick: bool, device: str = "gpu") -> list[Problem]:
         x = torch.as_tensor(args[0])
         return lambda: torch.nn.functional.log_softmax(x, dim=-1)
 
-    def torch_unary(name):
-        def build(args):
-            import torch
-
-            x = torch.as_tensor(args[0])
-            return lambda: getattr(torch, name)(x)
-        return build
-
     def torch_matmul(args):
         import torch
 
@@ -316,13 +302,6 @@ def problems(quick: bool, device: str = "gpu") -> list[Problem]:
         Problem("log_softmax_backward", f"({rows}, {cols})", rows_backward_args("log_softmax"),
                 bytes=3 * f32 * n_rows),
         Problem("softmax_backward", f"({rows}, {cols})", rows_backward_args("softmax"), bytes=3 * f32 * n_rows),
-        Problem("tanh", f"{elems:,} values", unary_args, bytes=2 * f32 * elems, torch=torch_unary("tanh")),
-        Problem("tanh_backward", f"{elems:,} values", pair_args, bytes=3 * f32 * elems),
-        Problem("sigmoid", f"{elems:,} values", unary_args, bytes=2 * f32 * elems, torch=torch_unary("sigmoid")),
-        Problem("sigmoid_backward", f"{elems:,} values", pair_args, bytes=3 * f32 * elems),
-        Problem("relu", f"{elems:,} values", unary_args, bytes=2 * f32 * elems, torch=torch_unary("relu")),
-        Problem("relu_backward", f"{elems:,} values", pair_args, bytes=3 * f32 * elems),
-        Problem("huber_td", f"{elems:,} TD errors", pair_args, bytes=4 * f32 * elems),
         Problem("gae", f"T={steps}, N={envs}", gae_args, bytes=6 * f32 * steps * envs),
         Problem("matmul", f"{mm}³ float32", mm_args, flops=2 * mm**3, torch=torch_matmul, repeat=5),
         Problem("matmul", f"64³ float32 ({rl_size})", small_mm_args, flops=2 * 64**3,
@@ -382,12 +361,12 @@ def mlp_forward_problem(widths, batch, purpose) -> Problem:
     `dense_forward` per layer, the kernel `nn.Sequential` runs for a dense stack (numpy_fast adds the bias and
     applies tanh in the product's array)."""
     def by_ops(impl):
-        matmul, tanh = kernels.get("matmul", impl), kernels.get("tanh", impl)
+        matmul = kernels.get("matmul", impl)
 
         def forward(x, layers):
             for i, (weight, bias) in enumerate(layers):
                 x = matmul(x, weight.T) + bias  # z_l = h_{l−1} W_lᵀ + b_l
-                x = tanh(x) if i < len(layers) - 1 else x
+                x = kernels.array_module(x).tanh(x) if i < len(layers) - 1 else x  # as autodiff's Tanh op
             return x
         return forward
 

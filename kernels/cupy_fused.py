@@ -23,38 +23,14 @@ from kernels.registry import register
 
 FUSED = "cupy_fused"
 
-# -- activations and their derivatives (book §1.4), with the output y ------------------------------------------
+# -- activations (book §1.4), for a dense layer without a bias ----------------------------------------------------
 _tanh = cupy.ElementwiseKernel("T x", "T y", "y = tanh(x)", "minirl_tanh")
-_tanh_backward = cupy.ElementwiseKernel("T g, T y", "T dx", "dx = g * ((T)1 - y * y)", "minirl_tanh_backward")
 _sigmoid = cupy.ElementwiseKernel(
     "T x", "T y",
     # σ(x) = 1 / (1 + e⁻ˣ) for x ≥ 0 and eˣ / (1 + eˣ) for x < 0: the exponent is never positive, no overflow
     "T e = exp(-fabs(x)); y = x >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e)",
     "minirl_sigmoid")
-_sigmoid_backward = cupy.ElementwiseKernel("T g, T y", "T dx", "dx = g * y * ((T)1 - y)", "minirl_sigmoid_backward")
 _relu = cupy.ElementwiseKernel("T x", "T y", "y = x < (T)0 ? (T)0 : x", "minirl_relu")  # NaN passes, as np.maximum
-_relu_backward = cupy.ElementwiseKernel("T g, T y", "T dx", "dx = y > (T)0 ? g : (T)0", "minirl_relu_backward")
-_huber_td = cupy.ElementwiseKernel(
-    "T q, T target, T delta", "T loss, T grad",
-    """
-    T e = q - target;                                   // TD error
-    T a = fabs(e);
-    loss = a <= delta ? (T)0.5 * e * e : delta * (a - (T)0.5 * delta);
-    grad = e < -delta ? -delta : (e > delta ? delta : e);  // ∂H/∂q = clip(e, −δ, δ)
-    """,
-    "minirl_huber_td")
-
-register("tanh", FUSED)(lambda x: _tanh(x))
-register("tanh_backward", FUSED)(lambda g, y: _tanh_backward(g, y))
-register("sigmoid", FUSED)(lambda x: _sigmoid(x))
-register("sigmoid_backward", FUSED)(lambda g, y: _sigmoid_backward(g, y))
-register("relu", FUSED)(lambda x: _relu(x))
-register("relu_backward", FUSED)(lambda g, y: _relu_backward(g, y))
-
-
-@register("huber_td", FUSED)
-def huber_td(q, target, delta=1.0):
-    return _huber_td(q, target, q.dtype.type(delta))
 
 
 # -- optimizers: one pass over the flat parameter buffer -------------------------------------------------------

@@ -3,9 +3,8 @@
 On the small arrays of RL (a 64×64 layer) a NumPy call takes about a microsecond, and so do a temporary array
 and a Python function call. `numpy_ref` pays for both; this file saves them where autodiff calls most often:
 
-- `matmul` and `tanh` are NumPy's own functions: `numpy_ref`'s are written against the input's array module
-  (so that they run on CuPy too), two Python calls more on every product of the forward and backward pass;
-- `tanh_backward` computes g (1 − y²) in one array instead of three temporaries;
+- `matmul` is NumPy's own function: `numpy_ref`'s is written against the input's array module (so that it
+  runs on CuPy too), two Python calls more on every product of the forward and backward pass;
 - the dense-layer ops add the bias and apply tanh/ReLU in place in the product's array (for one row of input,
   the product is the matrix-vector product W h), multiply δ W by the
   derivative in place, and sum a bias gradient as the product 1ᵀδ (half the time of a column sum on BLAS);
@@ -34,20 +33,12 @@ from kernels.registry import register
 FAST = "numpy_fast"
 
 register("matmul", FAST)(np.matmul)
-register("tanh", FAST)(np.tanh)
 
 
 def _one_minus_square(y):
     """1 − y², tanh' written with its output y (book eq. 1.9), in one fresh array (also for 0-d y)."""
     out = np.multiply(y, y, out=np.empty_like(y))
     np.subtract(1, out, out=out)
-    return out
-
-
-@register("tanh_backward", FAST)
-def tanh_backward(g, y):
-    out = _one_minus_square(y)
-    out *= g  # g (1 − y²)
     return out
 
 

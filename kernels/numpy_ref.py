@@ -144,52 +144,6 @@ def kfac_factor(a):
     return a.T @ a / a.shape[0]
 
 
-# -- activations and their derivatives, written with the output y (book §1.4) --------------------------
-@register("tanh", REF)
-def tanh(x):
-    return array_module(x).tanh(x)
-
-
-@register("tanh_backward", REF)
-def tanh_backward(g, y):
-    return g * (1 - y * y)  # tanh' = 1 − tanh² = 1 − y²   (book eq. 1.9)
-
-
-@register("sigmoid", REF)
-def sigmoid(x):
-    # σ(x) = 1 / (1 + e⁻ˣ) = exp(−log(1 + e⁻ˣ)): no exp overflows for large |x|   (book eq. 1.8)
-    xp = array_module(x)
-    return xp.exp(-xp.logaddexp(0, -x))
-
-
-@register("sigmoid_backward", REF)
-def sigmoid_backward(g, y):
-    return g * y * (1 - y)  # σ' = σ (1 − σ)
-
-
-@register("relu", REF)
-def relu(x):
-    return array_module(x).maximum(x, 0)  # not x · [x > 0]: relu(−∞) = 0, not −∞ · 0 = NaN
-
-
-@register("relu_backward", REF)
-def relu_backward(g, y):
-    return g * (y > 0)  # relu'(x) = [x > 0] = [y > 0], and 0 at the kink   (book eq. 1.10)
-
-
-@register("huber_td", REF)
-def huber_td(q, target, delta=1.0):
-    """The Huber loss of each TD error e = q − target, and its derivative with respect to q (DQN's loss).
-
-    H(e) = e²/2 if |e| ≤ δ else δ (|e| − δ/2);   ∂H/∂q = clip(e, −δ, δ)
-    """
-    xp = array_module(q)
-    error = q - target
-    small = xp.abs(error) <= delta
-    loss = xp.where(small, 0.5 * error * error, delta * (xp.abs(error) - 0.5 * delta))
-    return loss.astype(error.dtype, copy=False), xp.clip(error, -delta, delta)
-
-
 def _conv_out(size, kernel, stride, padding):
     # (W − F + 2P) / S + 1   (book eq. 1.24)
     return (size + 2 * padding - kernel) // stride + 1
@@ -224,7 +178,35 @@ def col2im(cols, shape, kh, kw, stride=1, padding=0):
 
 
 # -- dense layers (book eqs. 1.3–1.6): the forward pass and the two halves of backpropagation ---------------------
-# a layer's activation by name: (f, its derivative written with the output, f'(z) ⊙ g = <f>_backward(g, f(z)))
+# The activations of a layer, and g ⊙ f'(z) written with the output y = f(z): the formulas of autodiff's Tanh,
+# Relu and Sigmoid ops (autodiff/ops/elementwise.py), which tests/autodiff check these kernels against.
+def tanh(x):
+    return array_module(x).tanh(x)
+
+
+def tanh_backward(g, y):
+    return g * (1 - y * y)  # tanh' = 1 − tanh² = 1 − y²   (book eq. 1.9)
+
+
+def sigmoid(x):
+    # σ(x) = 1 / (1 + e⁻ˣ) = exp(−log(1 + e⁻ˣ)): no exp overflows for large |x|   (book eq. 1.8)
+    xp = array_module(x)
+    return xp.exp(-xp.logaddexp(0, -x))
+
+
+def sigmoid_backward(g, y):
+    return g * y * (1 - y)  # σ' = σ (1 − σ)
+
+
+def relu(x):
+    return array_module(x).maximum(x, 0)  # not x · [x > 0]: relu(−∞) = 0, not −∞ · 0 = NaN
+
+
+def relu_backward(g, y):
+    return g * (y > 0)  # relu'(x) = [x > 0] = [y > 0], and 0 at the kink   (book eq. 1.10)
+
+
+# a layer's activation by name: (f, g ⊙ f'(z) = <f>_backward(g, f(z)))
 ACTIVATIONS = {"tanh": (tanh, tanh_backward), "relu": (relu, relu_backward), "sigmoid": (sigmoid, sigmoid_backward)}
 # the number the GPU kernels know each by (enum Activation in kernels/cupy_raw.cu; kernels/cupy_fused.py)
 ACTIVATION_CODES = {None: 0, "tanh": 1, "relu": 2, "sigmoid": 3}

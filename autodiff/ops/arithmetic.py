@@ -11,8 +11,11 @@ import numbers
 import numpy as np
 
 import kernels
-from autodiff import function
+from autodiff.creation import as_tensor
 from autodiff.function import Function
+from autodiff.ops.elementwise import log, where
+from autodiff.ops.shape import cast, sum_to
+from autodiff.tensor import Tensor
 
 
 class Add(Function):
@@ -83,11 +86,11 @@ class Pow(Function):
         else:
             ga = g * b * a ** (b - 1)  # ∂aᵇ/∂a = b aᵇ⁻¹
             if not constant_b:
-                ga = self.ops.where((b == 0) & (a == 0), 0, ga)  # at 0⁰ the limit 0, not NaN
+                ga = where((b == 0) & (a == 0), 0, ga)  # at 0⁰ the limit 0, not NaN
         gb = None
         if self.needs[1]:
             # ln of a Python-number base as a Python float: a NumPy float64 would upcast float32
-            log_a = float(np.log(a)) if isinstance(a, numbers.Number) else self.ops.log(a)
+            log_a = float(np.log(a)) if isinstance(a, numbers.Number) else log(a)
             gb = g * self.result * log_a  # ∂aᵇ/∂b = aᵇ ln a
         return ga, gb
 
@@ -102,10 +105,10 @@ class MatMul(Function):
 
     def backward(self, g):
         a, b = self.args
-        ops = self.ops
+        product = matmul if isinstance(g, Tensor) else kernels.matmul  # recorded, or the chosen kernel
         # z = a b:  ∂L/∂a = g bᵀ,  ∂L/∂b = aᵀ g  (summed over broadcast batch axes)
-        ga = ops.sum_to(ops.matmul(g, ops.mT(b)), self.shapes[0]) if self.needs[0] else None
-        gb = ops.sum_to(ops.matmul(ops.mT(a), g), self.shapes[1]) if self.needs[1] else None
+        ga = sum_to(product(g, b.swapaxes(-1, -2)), self.shapes[0]) if self.needs[0] else None
+        gb = sum_to(product(a.swapaxes(-1, -2), g), self.shapes[1]) if self.needs[1] else None
         return ga, gb
 
     @staticmethod
@@ -116,13 +119,6 @@ class MatMul(Function):
 
 def matmul(a, b):
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices and the added axis removed."""
-    Tensor = function.Tensor
-    if isinstance(a, Tensor) and isinstance(b, Tensor):  # the common case, without the import below
-        x, y = a.data, b.data
-        if x.ndim >= 2 and y.ndim >= 2 and x.dtype == y.dtype:
-            return MatMul.apply(a, b)
-    from autodiff.tensor import as_tensor
-
     a, b = as_tensor(a), as_tensor(b)
     if a.data.ndim >= 2 and b.data.ndim >= 2 and a.data.dtype == b.data.dtype:
         return MatMul.apply(a, b)
@@ -131,8 +127,6 @@ def matmul(a, b):
     if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:  # name the shapes given, not the promoted ones
         raise ValueError(MatMul.explain_error([a.data, b.data]))
     if a.dtype != b.dtype:  # promote through cast nodes, so that each gradient comes back in its input's dtype
-        from autodiff.ops.shape import cast
-
         dtype = np.result_type(a.dtype, b.dtype)
         a, b = cast(a, dtype), cast(b, dtype)
     if a.ndim >= 2 and b.ndim >= 2:

@@ -22,18 +22,33 @@ import kernels
 from autodiff.function import Function
 from autodiff.ops.arithmetic import matmul
 from autodiff.ops.elementwise import Relu, Sigmoid, Tanh
+from autodiff.tensor import Tensor
 
-# the activations a stack can apply, each as its own op for the layer-by-layer composition; the derivative of
-# f is `ops.<f>_backward(g, y)`, written with the output y = f(z)
+# the activations a stack can apply, each as its own op for the layer-by-layer composition; g ⊙ f'(z) is
+# `<op>.chain(g, y)`, written with the output y = f(z)
 ACTIVATIONS = {"tanh": Tanh,  # tanh' = 1 − y²  (book eq. 1.9)
                "relu": Relu,  # relu' = [y > 0]  (book eq. 1.10)
                "sigmoid": Sigmoid}  # σ' = y (1 − y)  (book eq. 1.8)
 
-# The arithmetic of each step is a kernel (kernels/numpy_ref.py says it plainest), so that a GPU runs each
-# layer's step as one launch (kernels/cupy_raw.cu):
-#   kernels.dense_forward(h, W, b, f)        h_l = f(h_{l−1} Wᵀ + b)
-#   ops.dense_param_grads(δ, h, w?, b?)      ∂L/∂W = δᵀ h,  ∂L/∂b = Σ_n δ_n
-#   ops.dense_delta(δ, W, y, f)              δ_{l−1} = f'(z_{l−1}) ⊙ δ W, with y = h_{l−1} = f(z_{l−1})
+
+# The three steps of a layer, as written at the top of this file. On arrays each is a kernel (the matmul
+# epilogues: the product with the bias and activation, or with the derivative, in one pass; one launch per
+# step on a GPU, kernels/cupy_raw.cu); on Tensors (create_graph=True) the same formula as recorded ops.
+# tests/autodiff/test_kernels_match_rules.py checks that the kernels compute these formulas.
+def dense_param_grads(delta, h, weight=True, bias=True):
+    """(∂L/∂W_l, ∂L/∂b_l) = (δ_lᵀ h_{l−1}, Σ_n δ_l,n); a gradient not asked for (False) is None."""
+    if not isinstance(delta, Tensor):
+        return kernels.dense_param_grads(delta, h, weight, bias)
+    return (matmul(delta.T, h) if weight else None), (delta.sum(axis=0) if bias else None)
+
+
+def dense_delta(delta, weight, y=None, activation=None):
+    """δ_{l−1} = f_{l−1}'(z_{l−1}) ⊙ δ_l W_l, the derivative written with the layer's output y = f_{l−1}(z_{l−1});
+    just δ_l W_l for activation None (the input x, or a linear layer below)."""
+    if not isinstance(delta, Tensor):
+        return kernels.dense_delta(delta, weight, y, activation)
+    g = matmul(delta, weight)
+    return g if activation is None else ACTIVATIONS[activation].chain(g, y)
 
 
 class Linear(Function):
@@ -45,9 +60,9 @@ class Linear(Function):
 
     def backward(self, g):
         x, weight, _ = self.args
-        ops, needs = self.ops, self.needs
-        gw, gb = ops.dense_param_grads(g, x, needs[1], needs[2])  # δ = g: no activation
-        return (ops.dense_delta(g, weight, None, None) if needs[0] else None), gw, gb
+        needs = self.needs
+        gw, gb = dense_param_grads(g, x, needs[1], needs[2])  # δ = g: no activation
+        return (dense_delta(g, weight) if needs[0] else None), gw, gb
 
 
 class DenseStack(Function):
@@ -63,7 +78,7 @@ class DenseStack(Function):
 
     def backward(self, g):
         x, *params = self.args
-        activations, needs, ops = self.activations, self.needs, self.ops
+        activations, needs = self.activations, self.needs
         if self.graph:  # the layers again, recorded, so that the rule below is differentiable
             hs = [x]
             for l, activation in enumerate(activations):
@@ -71,14 +86,14 @@ class DenseStack(Function):
         else:
             hs = self.hs
         last = activations[-1]
-        delta = g if last is None else getattr(ops, f"{last}_backward")(g, hs[-1])  # δ_L = f_L'(z_L) ⊙ ∂L/∂h_L
+        delta = g if last is None else ACTIVATIONS[last].chain(g, hs[-1])  # δ_L = f_L'(z_L) ⊙ ∂L/∂h_L
         grads = [None] * len(params)
         for l in range(len(activations) - 1, -1, -1):  # δ flows from the last layer to the first
-            grads[2 * l], grads[2 * l + 1] = ops.dense_param_grads(delta, hs[l], needs[2 * l + 1], needs[2 * l + 2])
+            grads[2 * l], grads[2 * l + 1] = dense_param_grads(delta, hs[l], needs[2 * l + 1], needs[2 * l + 2])
             if not any(needs[:2 * l + 1]):  # neither x nor a layer below needs a gradient: stop here
                 return (None, *grads)
             below = activations[l - 1] if l else None  # the input x has no activation
-            delta = ops.dense_delta(delta, params[2 * l], hs[l] if below else None, below)
+            delta = dense_delta(delta, params[2 * l], hs[l] if below else None, below)
         return (delta, *grads)
 
     @staticmethod

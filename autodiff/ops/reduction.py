@@ -1,14 +1,23 @@
-"""Reductions and the softmax family: sum, max/min (ties split evenly), logsumexp, softmax, log-softmax.
+"""Reductions and the softmax family: sum, mean, var, max/min (ties split evenly), logsumexp, softmax,
+log-softmax.
 
-The softmax family calls the kernel registry (`kernels.softmax`, ...) so that a GPU kernel can replace the
-NumPy reference; under ``create_graph=True`` their backward rules are compositions of differentiable ops.
+The softmax family runs through the kernel registry (`kernels.softmax`, ...): its forward passes, and on arrays
+its two backward rules, are kernels that a GPU implementation can replace (one pass over each row instead of
+a chain of ufuncs). Each rule writes its derivative below the kernel's call; that line runs when the backward
+pass is recorded, and tests/autodiff/test_kernels_match_rules.py checks that the kernels compute it.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 import kernels
+from autodiff.creation import as_tensor
 from autodiff.function import Function
-from autodiff.ops.elementwise import _xp
+from autodiff.ops.elementwise import exp, where
+from autodiff.ops.shape import broadcast_to
+from autodiff.tensor import Tensor
+from kernels.registry import array_module
 
 
 def normalize_axis(axis, ndim: int):
@@ -47,7 +56,7 @@ class Sum(Function):
         g = g.reshape(self.kept)
         if self.scale is not None:
             g = g * self.scale
-        return self.ops.broadcast_to(g, self.in_shape)
+        return broadcast_to(g, self.in_shape)
 
 
 class Extremum(Function):
@@ -75,11 +84,11 @@ class LogSumExp(Function):
     def backward(self, g):
         (x,) = self.args
         lse = self.result.reshape(self.kept)
-        finite = _xp(self.out).isfinite(self.out)
+        finite = array_module(self.out).isfinite(self.out)
         if not finite.all():  # a row of −∞ (all masked out) gets exp(−∞ − 0) = 0, not exp(−∞ + ∞) = NaN
-            lse = self.ops.where(finite.reshape(self.kept), lse, 0)
+            lse = where(finite.reshape(self.kept), lse, 0)
         # ∂/∂x_i log Σ_j exp(x_j) = exp(x_i − logsumexp(x)) = softmax(x)_i
-        return g.reshape(self.kept) * self.ops.exp(x - lse)
+        return g.reshape(self.kept) * exp(x - lse)
 
 
 class Softmax(Function):
@@ -88,7 +97,10 @@ class Softmax(Function):
         return kernels.softmax(x, axis=axis)
 
     def backward(self, g):
-        return self.ops.softmax_backward(g, self.result, self.axis)
+        y = self.result
+        if not isinstance(g, Tensor):
+            return kernels.softmax_backward(g, y, self.axis)  # the line below, fused
+        return y * (g - (g * y).sum(axis=self.axis, keepdims=True))  # ∂L/∂x = y ⊙ (g − Σ_j g_j y_j)
 
 
 class LogSoftmax(Function):
@@ -97,15 +109,20 @@ class LogSoftmax(Function):
         return kernels.log_softmax(x, axis=axis)
 
     def backward(self, g):
-        return self.ops.log_softmax_backward(g, self.result, self.axis)
+        y = self.result
+        if not isinstance(g, Tensor):
+            return kernels.log_softmax_backward(g, y, self.axis)  # the line below, fused
+        return g - exp(y) * g.sum(axis=self.axis, keepdims=True)  # ∂L/∂x = g − softmax(x) Σ_j g_j, softmax = e^y
 
 
-# compositions used by the rules above when the backward pass is itself recorded (create_graph=True)
-def softmax_backward(g, y, axis=-1):
-    return y * (g - (g * y).sum(axis=axis, keepdims=True))  # y ⊙ (g − Σ g y)
+def mean(x, axis=None, keepdims=False):
+    return Sum.apply(as_tensor(x), axis=axis, keepdims=keepdims, mean=True)
 
 
-def log_softmax_backward(g, y, axis=-1):
-    from autodiff.ops.elementwise import Exp
-
-    return g - Exp.apply(y) * g.sum(axis=axis, keepdims=True)  # g − softmax · Σ g
+def var(x, axis=None, keepdims=False, ddof=0):
+    """Variance Σ(x − x̄)² / (n − ddof); ddof=0 as NumPy (biased), ddof=1 for the unbiased estimate."""
+    x = as_tensor(x)
+    count = int(np.prod([x.shape[a] for a in normalize_axis(axis, x.ndim)]))
+    centered = x - mean(x, axis, keepdims=True)
+    # as NumPy: with count ≤ ddof the sum is divided by 0 (NaN or inf), not a ZeroDivisionError
+    return (centered * centered).sum(axis=axis, keepdims=keepdims) * (1.0 / (count - ddof) if count > ddof else np.inf)

@@ -2,16 +2,19 @@
 
 Their backward rules move the gradient back: broadcast_to ↔ sum_to, getitem ↔ index_add,
 take_along_axis ↔ put_along_axis_add, concatenate ↔ slicing. Each pair is adjoint, so every rule here is
-itself differentiable and double backward works.
+itself differentiable and double backward works: the functions at the end of the file (`sum_to`,
+`broadcast_to`, ...) compute on an array and record the op on a Tensor.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from autodiff.creation import as_tensor
 from autodiff.function import Function
-from kernels.registry import backend_of as registry_backend
-from autodiff.ops.elementwise import _xp, constant_like
+from autodiff.ops.elementwise import constant_like
+from autodiff.tensor import Tensor
+from kernels.registry import array_module, backend_of as registry_backend
 
 
 # -- array-level helpers (used by forward passes and by backward rules on arrays) ---------------------
@@ -33,7 +36,7 @@ def is_basic_index(index) -> bool:
 
 def array_index_add(g, index, shape, basic):
     """zeros(shape) with g added at `index` (repeated integer indices accumulate)."""
-    xp = _xp(g)
+    xp = array_module(g)
     out = xp.zeros(shape, dtype=g.dtype)
     if basic:
         out[index] = g
@@ -44,7 +47,7 @@ def array_index_add(g, index, shape, basic):
 
 def _full_index(indices, axis, shape):
     """Index tuple addressing, for each position of `shape`, the element `indices` picks along `axis`."""
-    xp = _xp(indices)
+    xp = array_module(indices)
     # an open grid: axis i's coordinates as an array of shape (1, ..., n_i, ..., 1) (CuPy has no sparse indices)
     grid = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (len(shape) - i - 1)) for i, n in enumerate(shape)]
     grid[axis] = xp.broadcast_to(indices, shape)
@@ -52,7 +55,7 @@ def _full_index(indices, axis, shape):
 
 
 def array_put_along_axis_add(g, indices, axis, shape):
-    xp = _xp(g)
+    xp = array_module(g)
     if len(shape) == 2 and axis in (1, -1) and indices.shape == g.shape == (shape[0], 1):  # Q(s, a), log π(a|s)
         # one index per row: each position receives at most one value, so writing it adds it (add.at, which
         # accumulates repeated positions, costs ten times more)
@@ -88,10 +91,10 @@ class Transpose(Function):
 class BroadcastTo(Function):
     def forward(self, x, shape):
         self.in_shape = x.shape
-        return _xp(x).broadcast_to(x, shape)
+        return array_module(x).broadcast_to(x, shape)
 
     def backward(self, g):
-        return self.ops.sum_to(g, self.in_shape)
+        return sum_to(g, self.in_shape)
 
 
 class SumTo(Function):
@@ -100,7 +103,7 @@ class SumTo(Function):
         return array_sum_to(x, shape)
 
     def backward(self, g):
-        return self.ops.broadcast_to(g, self.in_shape)
+        return broadcast_to(g, self.in_shape)
 
 
 class Cast(Function):
@@ -120,7 +123,7 @@ class GetItem(Function):
         return x[index]
 
     def backward(self, g):
-        return self.ops.index_add(g, self.index, self.in_shape, self.basic)
+        return index_add(g, self.index, self.in_shape, self.basic)
 
 
 class IndexAdd(Function):
@@ -139,11 +142,11 @@ class TakeAlongAxis(Function):
         indices = constant_like(indices, x)
         self.indices, self.axis, self.in_shape = indices, axis, x.shape
         if x.ndim == 2 and axis in (1, -1) and indices.shape == (x.shape[0], 1):  # Q(s, a) and log π(a|s)
-            return x[_xp(x).arange(x.shape[0])[:, None], indices]
-        return _xp(x).take_along_axis(x, indices, axis=axis)
+            return x[array_module(x).arange(x.shape[0])[:, None], indices]
+        return array_module(x).take_along_axis(x, indices, axis=axis)
 
     def backward(self, g):
-        return self.ops.put_along_axis_add(g, self.indices, self.axis, self.in_shape)
+        return put_along_axis_add(g, self.indices, self.axis, self.in_shape)
 
 
 class PutAlongAxisAdd(Function):
@@ -152,12 +155,14 @@ class PutAlongAxisAdd(Function):
         return array_put_along_axis_add(g, indices, axis, shape)
 
     def backward(self, g):
-        return self.ops.take_along_axis(g, self.indices, self.axis)
+        if isinstance(g, Tensor):
+            return TakeAlongAxis.apply(g, indices=self.indices, axis=self.axis)
+        return array_module(g).take_along_axis(g, self.indices, axis=self.axis)
 
 
 class Concatenate(Function):
     def forward(self, *arrays, axis=0):
-        out = _xp(arrays[0]).concatenate(arrays, axis=axis)  # first: NumPy says what is wrong (0-d, shapes)
+        out = array_module(arrays[0]).concatenate(arrays, axis=axis)  # first: NumPy says what is wrong (0-d, shapes)
         self.axis = axis % out.ndim
         self.bounds = np.cumsum([0] + [a.shape[self.axis] for a in arrays])
         return out
@@ -170,7 +175,7 @@ class Concatenate(Function):
 class Stack(Function):
     def forward(self, *arrays, axis=0):
         self.axis = axis % (arrays[0].ndim + 1)
-        return _xp(arrays[0]).stack(arrays, axis=axis)
+        return array_module(arrays[0]).stack(arrays, axis=axis)
 
     def backward(self, g):
         before = (slice(None),) * self.axis
@@ -179,11 +184,11 @@ class Stack(Function):
 
 class ToDevice(Function):
     def forward(self, x, device):
-        self.source = "cpu" if _xp(x) is np else "cuda"
+        self.source = "cpu" if array_module(x) is np else "cuda"
         return move_array(x, device)
 
     def backward(self, g):
-        return self.ops.to_device(g, self.source)
+        return g.to(self.source) if isinstance(g, Tensor) else move_array(g, self.source)
 
 
 def move_array(x, device: str):
@@ -196,16 +201,58 @@ def move_array(x, device: str):
     raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
 
 
-# -- the differentiable functions behind the rules above ------------------------------------------------
+# -- the functions the rules above call: on an array they compute, on a Tensor they record the op ----------------
 def broadcast_to(x, shape):
     shape = tuple(shape)
-    return x if x.shape == shape else BroadcastTo.apply(x, shape=shape)
+    if x.shape == shape:
+        return x
+    return BroadcastTo.apply(x, shape=shape) if isinstance(x, Tensor) else array_module(x).broadcast_to(x, shape)
 
 
 def sum_to(x, shape):
     shape = tuple(shape)
-    return x if x.shape == shape else SumTo.apply(x, shape=shape)
+    if x.shape == shape:
+        return x
+    return SumTo.apply(x, shape=shape) if isinstance(x, Tensor) else array_sum_to(x, shape)
 
 
 def cast(x, dtype):
     return x if x.dtype == dtype else Cast.apply(x, dtype=np.dtype(dtype))
+
+
+def index_add(g, index, shape, basic):
+    if isinstance(g, Tensor):
+        return IndexAdd.apply(g, index=index, shape=shape, basic=basic)
+    return array_index_add(g, index, shape, basic)
+
+
+def put_along_axis_add(g, indices, axis, shape):
+    if isinstance(g, Tensor):
+        return PutAlongAxisAdd.apply(g, indices=indices, axis=axis, shape=shape)
+    return array_put_along_axis_add(g, indices, axis, shape)
+
+
+# -- shape functions of the public API (Tensor methods too) -----------------------------------------------------
+def squeeze(x, axis=None):
+    x = as_tensor(x)
+    if axis is None:
+        axes = [i for i, s in enumerate(x.shape) if s == 1]
+    else:
+        axes = [a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)]
+        for a in axes:
+            if x.shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} has size {x.shape[a]}, not 1 (shape {x.shape})")
+    return x.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+
+def unsqueeze(x, axis):
+    x = as_tensor(x)
+    axis = axis % (x.ndim + 1)
+    return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def take_along_axis(x, indices, axis):
+    indices = indices.data if isinstance(indices, Tensor) else indices
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"take_along_axis: indices must be integers, got dtype {indices.dtype}")
+    return TakeAlongAxis.apply(x, indices=indices, axis=axis)

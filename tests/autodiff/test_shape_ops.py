@@ -300,3 +300,23 @@ def test_sum_to_examples():
     np.testing.assert_array_equal(ad.sum_to(y, (3, 1)).data, y.data.sum(axis=(0, 2)).reshape(3, 1))
     np.testing.assert_array_equal(ad.sum_to(y, ()).data, np.array(math.fsum(range(24))))
     assert ad.sum_to(y, (2, 3, 4)) is y
+
+
+@pytest.mark.parametrize("basic", [True, False])
+def test_the_scatter_behind_getitem_is_differentiable_twice(basic):
+    """IndexAdd (zeros with g added at an index) is getitem's backward; its own rule is getitem again."""
+    from autodiff.ops.shape import IndexAdd
+
+    index = (slice(1, 3),) if basic else (np.array([0, 2, 2]),)
+    g = ad.tensor(np.random.default_rng(0).standard_normal((2 if basic else 3, 4)), requires_grad=True)
+    fn = lambda t: IndexAdd.apply(t, index=index, shape=(4, 4), basic=basic)  # noqa: E731
+    assert ad.gradcheck(fn, [g]) and ad.gradgradcheck(fn, [g])
+
+
+def test_the_scatter_behind_take_along_axis_is_differentiable_twice():
+    from autodiff.ops.shape import PutAlongAxisAdd
+
+    indices = np.array([[0, 2], [1, 1], [2, 0]])
+    g = ad.tensor(np.random.default_rng(0).standard_normal((3, 2)), requires_grad=True)
+    fn = lambda t: PutAlongAxisAdd.apply(t, indices=indices, axis=1, shape=(3, 3))  # noqa: E731
+    assert ad.gradcheck(fn, [g]) and ad.gradgradcheck(fn, [g])

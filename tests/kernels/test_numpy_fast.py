@@ -1,5 +1,5 @@
-"""`numpy_fast` equals `numpy_ref` (Adam over many steps; matmul, tanh and its derivative; the dense-layer ops and the
-squared error) and is what the CPU uses by default."""
+"""`numpy_fast` equals `numpy_ref` (Adam over many steps; matmul; the dense-layer ops and the squared error) and is
+what the CPU uses by default."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from kernels.numpy_fast import sum_rows
 
 def test_fast_updates_are_the_cpu_defaults():
     assert kernels.active("adam") == "numpy_fast" and kernels.active("sgd") == "numpy_ref"
-    assert kernels.active("matmul") == kernels.active("tanh") == kernels.active("tanh_backward") == "numpy_fast"
+    assert kernels.active("matmul") == kernels.active("dense_delta") == "numpy_fast"
     assert set(kernels.available("adam")) >= {"numpy_ref", "numpy_fast"}
 
 
@@ -35,9 +35,7 @@ def test_adam_fast_equals_reference(dtype, weight_decay, decoupled, seed):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("op, shapes", [("matmul", [(3, 4), (4, 2)]), ("matmul", [(2, 3, 4), (4, 5)]),
-                                        ("tanh", [(3, 4)]), ("tanh", [()]), ("tanh_backward", [(3, 4), (3, 4)]),
-                                        ("tanh_backward", [(), ()])])
+@pytest.mark.parametrize("op, shapes", [("matmul", [(3, 4), (4, 2)]), ("matmul", [(2, 3, 4), (4, 5)])])
 def test_fast_elementary_kernels_equal_the_reference(op, shapes, dtype):
     rng = np.random.default_rng(0)
     inputs = [rng.uniform(-1, 1, shape).astype(dtype) for shape in shapes]

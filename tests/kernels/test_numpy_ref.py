@@ -362,19 +362,3 @@ def test_activations_keep_float32_and_saturate_without_overflow():
             assert getattr(ref, f"{name}_backward")(np.ones_like(x), y).dtype == np.float32
     np.testing.assert_array_equal(ref.sigmoid(x)[[0, -1]], [0.0, 1.0])
     np.testing.assert_array_equal(ref.relu_backward(np.ones(3), ref.relu(np.array([-1.0, 0.0, 2.0]))), [0, 0, 1])
-
-
-@given(seed=SEEDS, delta=st.floats(0.1, 3.0))
-def test_huber_td_loss_and_gradient(seed, delta):
-    rng = np.random.default_rng(seed)
-    q, target = rng.standard_normal(8) * 3, rng.standard_normal(8) * 3
-    loss, grad = ref.huber_td(q, target, delta)
-    for qi, ti, li, gi in zip(q, target, loss, grad):
-        e = qi - ti
-        assert li == pytest.approx(0.5 * e * e if abs(e) <= delta else delta * (abs(e) - 0.5 * delta), rel=1e-12)
-        h = 1e-6
-        numeric = (ref.huber_td(np.array([qi + h]), np.array([ti]), delta)[0][0]
-                   - ref.huber_td(np.array([qi - h]), np.array([ti]), delta)[0][0]) / (2 * h)
-        assert gi == pytest.approx(numeric, rel=1e-5, abs=1e-7)
-    loss32, grad32 = ref.huber_td(q.astype(np.float32), target.astype(np.float32), delta)
-    assert loss32.dtype == grad32.dtype == np.float32
