@@ -23,7 +23,7 @@ What this asks of the step (what a replay cannot redo):
   the ones that launch least (a replay still runs its kernels one after another, each costing a few
   microseconds however little it computes, so the step's time is about its number of launches: each dense
   layer's forward step, its δ and its weight-and-bias gradient are one launch each, the loss one launch each
-  way, the optimizer's gather of gradients one, Adam one).
+  way, and with ``Adam(..., fused=True)`` the optimizer's gather of gradients one and Adam one).
 - Memory the step allocates comes from a pool private to the graph (kept alive with it), so no other array
   can be given an address the graph writes to.
 """

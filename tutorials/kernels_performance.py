@@ -119,7 +119,7 @@ print(source[start:source.index("// ----", start)].strip())
 # %%
 from kernels import bench  # noqa: E402
 
-SHOWN = ("adam", "softmax_cross_entropy", "tanh_backward", "matmul")
+SHOWN = ("adam", "softmax_cross_entropy", "sgd", "matmul")
 cpu_ceiling = bench.cpu_ceilings(quick=fast_mode())
 cpu_rows = [row for problem in bench.problems(quick=fast_mode(), device="cpu") if problem.op in SHOWN
             for row in bench.run_problem_on_cpu(problem, cpu_ceiling)]
@@ -129,7 +129,7 @@ print(bench.table(cpu_rows))
 
 # %% [markdown]
 # On the CPU the speed-up is over `numpy_ref`. Adam's is the one of section 1: fewer passes over memory, a larger
-# fraction of the copy bandwidth. The tanh derivative, a multiply and a subtract per value, is bound by memory
+# fraction of the copy bandwidth. The SGD step with momentum, a few multiply-adds per value, is bound by memory
 # here too. The softmax cross-entropy, though, reaches only a few percent of the copy bandwidth: `numpy_ref`
 # makes a loop over the logits for each step (max, subtract, exp, sum, log, the gradient), and one core takes
 # about as long for the `exp` of a value as for streaming tens of bytes. On the CPU it is bound by arithmetic
@@ -142,7 +142,7 @@ if GPU:
     ceiling = bench.ceilings(quick=True)
     rows = []
     for problem in bench.problems(quick=True):
-        if problem.op in ("adam", "softmax_cross_entropy", "tanh_backward"):
+        if problem.op in ("adam", "softmax_cross_entropy", "sgd"):
             rows += bench.run_problem(problem, ceiling, have_torch=False)
     source_of_rows = "measured now, small sizes"
 else:
@@ -171,7 +171,7 @@ plt = pyplot()
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
 for ax, device_rows, title in ((axes[0], cpu_rows, "CPU, measured now"), (axes[1], rows, f"GPU, {source_of_rows}")):
     bandwidth_rows = [r for r in device_rows if "fraction_of_copy_bandwidth" in r and r["op"] in
-                      ("adam", "softmax_cross_entropy", "tanh_backward")]
+                      ("adam", "softmax_cross_entropy", "sgd")]
     labels = [f"{r['op']}\n{r['impl']}" for r in bandwidth_rows]
     ax.bar(range(len(labels)), [100 * r["fraction_of_copy_bandwidth"] for r in bandwidth_rows],
            color="tab:gray" if device_rows is cpu_rows else "tab:blue")
