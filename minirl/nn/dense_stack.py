@@ -8,7 +8,8 @@ Both hold the same children under the same names ("0.weight", "2.bias", ...), so
 graph node's bookkeeping (recording it, visiting it, freeing it) costs about as much as the layer's arithmetic.
 Its node is `autodiff.ops.dense.DenseStack`, whose backward rule is backpropagation's recursion
 
-    δ_L = f_L'(z_L) ⊙ ∂L/∂h_L,   ∂L/∂W_l = δ_lᵀ h_{l−1},   ∂L/∂b_l = Σ_n δ_l,   δ_{l−1} = f_{l−1}'(z_{l−1}) ⊙ δ_l W_l,
+    δ_L = f_L'(z_L) ⊙ ∂L/∂h_L,    ∂L/∂W_l = δ_lᵀ h_{l−1},    ∂L/∂b_l = Σ_n δ_l,
+    δ_{l−1} = f_{l−1}'(z_{l−1}) ⊙ δ_l W_l,
 
 with the same values and gradients (and gradients of gradients) as the layers one by one; tests check it.
 """

@@ -32,8 +32,9 @@ def layers(activation, rng, dtype=np.float64):
 
 def test_sequential_records_one_node_per_layer_and_activation():
     rng = np.random.default_rng(0)
-    model = Sequential(nn.Linear(3, 5, rng=rng, dtype=np.float64), nn.Tanh(), nn.Linear(5, 4, rng=rng, dtype=np.float64),
-                       nn.ReLU(), nn.Linear(4, 2, rng=rng, dtype=np.float64), nn.Sigmoid())
+    model = Sequential(nn.Linear(3, 5, rng=rng, dtype=np.float64), nn.Tanh(),
+                       nn.Linear(5, 4, rng=rng, dtype=np.float64), nn.ReLU(),
+                       nn.Linear(4, 2, rng=rng, dtype=np.float64), nn.Sigmoid())
     out = model(ad.tensor(rng.standard_normal((6, 3)), requires_grad=True))
     assert node_names(out) == Counter(linear=3, tanh=1, relu=1, sigmoid=1)
     assert node_names(DenseStack(*model)(rng.standard_normal((6, 3)))) == Counter(densestack=1)
