@@ -129,8 +129,9 @@ else:
 # whole network as one node whose backward rule is the recursion of `backprop_by_hand`: it keeps every
 # $a^l$ from the forward pass and walks $\delta$ back layer by layer. It takes row vectors (a batch of
 # inputs $x^\top$, so each layer computes $a W^\top + b$) and the parameters as $[W^1, b^1, W^2, b^2, \ldots]$.
-# `nn.Sequential` computes its runs of `Linear` layers and their activations this way: on the small networks
-# of RL, a node's bookkeeping costs about as much as a layer's arithmetic.
+# `nn.DenseStack` computes its `Linear` layers and their activations this way, where `nn.Sequential` of the
+# same layers records a node per module: on the small networks of RL, a node's bookkeeping costs about as much
+# as a layer's arithmetic.
 
 # %%
 stack_params = [ad.tensor(p, requires_grad=True) for pair in zip(W, [c.ravel() for c in b]) for p in pair]

@@ -26,8 +26,9 @@ def layer(in_features: int, out_features: int, gain: float, rng: np.random.Gener
     return linear
 
 
-def mlp(sizes, rng: np.random.Generator, activation: str = "tanh", output_gain: float = 1.0) -> nn.Sequential:
-    """Linear layers of the given sizes with `activation` between them (none after the last)."""
+def mlp(sizes, rng: np.random.Generator, activation: str = "tanh", output_gain: float = 1.0) -> nn.DenseStack:
+    """Linear layers of the given sizes with `activation` between them (none after the last), as one graph node
+    (`nn.DenseStack`; `nn.Sequential` of the same layers computes the same, one node per module)."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     layers = []
@@ -36,7 +37,7 @@ def mlp(sizes, rng: np.random.Generator, activation: str = "tanh", output_gain: 
         layers.append(layer(n_in, n_out, output_gain if last else math.sqrt(2), rng))
         if not last:
             layers.append(ACTIVATIONS[activation]())
-    return nn.Sequential(*layers)
+    return nn.DenseStack(*layers)
 
 
 def flat_dim(space) -> int:
@@ -107,7 +108,7 @@ class NatureCNN(nn.Module):
             nn.Flatten(),
         )
         self.flat_features = 64 * height * width  # 3136 for 84×84 frames
-        self.linear = nn.Sequential(layer(self.flat_features, self.out_features, math.sqrt(2), rng), nn.ReLU())
+        self.linear = nn.DenseStack(layer(self.flat_features, self.out_features, math.sqrt(2), rng), nn.ReLU())
         for conv in self.cnn[0], self.cnn[2], self.cnn[4]:
             nn.init.orthogonal_(conv.weight, gain=math.sqrt(2), rng=rng)
             nn.init.zeros_(conv.bias)

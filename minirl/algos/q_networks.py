@@ -65,7 +65,7 @@ class QNetwork(nn.Module):
             for width in hidden:
                 layers += [layer(features, width, math.sqrt(2), rng), ACTIVATIONS[activation]()]
                 features = width
-            self.torso = nn.Sequential(*layers)
+            self.torso = nn.DenseStack(*layers)  # one graph node (hidden is never empty: `parse_hidden`)
         outputs = self.num_actions * self.num_atoms
         if dueling == "none":
             self.head = head(features, outputs)

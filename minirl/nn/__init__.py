@@ -2,6 +2,7 @@
 
 Names, shapes, defaults and `state_dict()` keys mirror PyTorch's `torch.nn`, so knowledge transfers both
 ways: `Linear.weight` is (out_features, in_features), `Sequential` names its children "0", "1", ...
+`DenseStack` (not in PyTorch) is a `Sequential` of dense layers and their activations computed as one graph node.
 Functional forms are in `minirl.nn.functional` (import as F) and initializers in `minirl.nn.init`.
 """
 
@@ -13,13 +14,14 @@ from minirl.nn import functional, init  # noqa: E402  (after module: they import
 from minirl.nn.activation import ELU, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, Softmax, Softplus, Tanh
 from minirl.nn.linear import Flatten, Identity, Linear
 from minirl.nn.noisy import NoisyLinear
+from minirl.nn.dense_stack import DenseStack
 from minirl.nn.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, QuantileHuberLoss,
     QuantileLoss, SmoothL1Loss,
 )
 
 __all__ = [
-    "Module", "ModuleList", "Parameter", "Sequential", "functional", "init",
+    "DenseStack", "Module", "ModuleList", "Parameter", "Sequential", "functional", "init",
     "Flatten", "Identity", "Linear", "NoisyLinear",
     "ELU", "LeakyReLU", "LogSoftmax", "PReLU", "ReLU", "ReLU6", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss",

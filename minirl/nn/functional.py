@@ -71,7 +71,7 @@ def dense_stack(input, params, activations) -> Tensor:
     """Dense layers one after the other, h_l = f_l(h_{l−1} W_lᵀ + b_l) with f_l one of None, "tanh", "relu",
     "sigmoid" and `params` [W_1, b_1, ..., W_L, b_L] (not in PyTorch): `linear` and the activation layer by
     layer, computed as one graph node where the layers fit one (`autodiff.dense_stack`, the backpropagation
-    recursion of book §1.6.1). `nn.Sequential` uses it."""
+    recursion of book §1.6.1). `nn.DenseStack` uses it."""
     x = _tensor(input, like=params[0])
     if DenseStack.fits(x, params):
         return DenseStack.apply(x, *params, activations=activations)

@@ -17,6 +17,9 @@ tree are the ones a PyTorch user expects:
 
     model = MLP()
     [name for name, _ in model.named_parameters()]   # ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+
+A forward hook (`register_forward_hook`) watches a module from outside: it sees the module's inputs and output at
+every call, as K-FAC does to collect its statistics, without changing the module's code.
 """
 
 from __future__ import annotations
@@ -57,6 +60,25 @@ def _rebuild_parameter(array, requires_grad, device, grad=None):
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+class RemovableHandle:
+    """What `register_forward_hook` returns: `remove()` takes the hook off again (usable as a context manager)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self.hooks, self.id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
 class Module:
     """Base class of every layer and network. Subclasses call ``super().__init__()`` first, assign their
     Parameters, sub-Modules and buffers as attributes, and define ``forward``.
@@ -74,18 +96,45 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        output = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in tuple(self._forward_hooks.values()):
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
+        return output
+
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every forward of this module (`inputs`: the positional
+        arguments, as a tuple); a hook that returns something other than None replaces the output. Hooks run in
+        the order they were registered; ``handle.remove()`` takes this one off. A copy of the module (deepcopy,
+        pickle) keeps its hooks, except those whose own copy is None (K-FAC's: it watches the network it was
+        given, not a target network copied from it)."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def __setstate__(self, state) -> None:
+        # a copy (deepcopy, pickle): hooks that copy to None stay behind with the original
+        hooks = state.get("_forward_hooks")
+        if hooks is None:
+            state["_forward_hooks"] = OrderedDict()
+        else:
+            for key in [key for key, hook in hooks.items() if hook is None]:
+                del hooks[key]
+        self.__dict__.update(state)
 
     def infer(self, x):
         """The forward pass as inference: an array (or a Tensor) in, an array out, no graph recorded. Acting and
         targets need the numbers y = f(x), not their derivatives. Here it is `forward` under `no_grad`;
-        `Sequential` runs its dense layers as kernels on the arrays themselves."""
+        `DenseStack` runs its dense layers as kernels on the arrays themselves."""
         with no_grad():
             return self(x if isinstance(x, Tensor) else as_tensor(x)).data
 

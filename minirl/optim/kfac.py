@@ -13,7 +13,7 @@ image patches (Grosse & Martens 2016): ā = one patch, G summed over the |T| out
 
 The details, in the order `step` applies them:
 
-1. statistics: every `Ts` steps, the layer inputs (seen by wrapping each layer's `forward`) and the gradients
+1. statistics: every `Ts` steps, the layer inputs (seen by a forward hook on each layer) and the gradients
    of the layer outputs (seen by `Tensor.register_hook` on them) give Â and Ĝ for this batch; the loss is
    taken to be a mean over rows, so the output gradients are multiplied by the batch size to get per-sample
    g. Running averages A ← ρA + (1 − ρ)Â, G ← ρG + (1 − ρ)Ĝ (ρ = stat_decay; the first batch sets them).
@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import types
 
 import numpy as np
 
@@ -127,27 +126,26 @@ def _conv_padding(module) -> int:
 
 
 class _ForwardObserver:
-    """Stands in for a layer's `forward` while K-FAC watches it: runs the real forward, then hooks the output
-    so that its gradient (and the input that went with it) are recorded during backward."""
+    """K-FAC's forward hook on one layer: hooks the layer's output so that its gradient (and the input that went
+    with it) are recorded during backward."""
 
     def __init__(self, kfac: "KFAC", layer: _Layer):
         self.kfac, self.layer = kfac, layer
 
-    def __call__(self, x, *args, **kwargs):
-        module = self.layer.module
-        out = type(module).forward(module, x, *args, **kwargs)
+    def __call__(self, module, inputs, out):
         if self.kfac._wants_stats() and isinstance(out, Tensor) and out.requires_grad:
+            x = inputs[0]
             a = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=module.weight.dtype)
             out.register_hook(functools.partial(self.kfac._record, self.layer, a))
-        return out
 
     def __reduce__(self):
-        # a copy of the network (copy.deepcopy for a target network, pickle) is not watched
-        return (_plain_forward, (self.layer.module,))
+        # a copy of the network (copy.deepcopy for a target network, pickle) is not watched: the copy of this
+        # hook is None, which `Module` drops
+        return (_not_watched, ())
 
 
-def _plain_forward(module):
-    return types.MethodType(type(module).forward, module)
+def _not_watched():
+    return None
 
 
 class KFAC(Optimizer):
@@ -169,12 +167,13 @@ class KFAC(Optimizer):
         self.steps = 0
         self._accumulating = False
         self.layers: list[_Layer] = []
+        self._handles = []
         for _, module in model.named_modules():
             if isinstance(module, (Linear, Conv2d)):
-                if "forward" in module.__dict__:
+                if any(isinstance(hook, _ForwardObserver) for hook in module._forward_hooks.values()):
                     raise RuntimeError(f"KFAC: {module!r} is already watched (another KFAC?); call its remove()")
                 layer = _Layer(module, conv=isinstance(module, Conv2d))
-                object.__setattr__(module, "forward", _ForwardObserver(self, layer))
+                self._handles.append(module.register_forward_hook(_ForwardObserver(self, layer)))
                 self.layers.append(layer)
         index = {id(p): i for i, p in enumerate(self.param_groups[0]["params"])}
         self._layer_indices = [[index[id(p)] for p in layer.params] for layer in self.layers]
@@ -198,9 +197,10 @@ class KFAC(Optimizer):
             self._accumulating = previous
 
     def remove(self) -> None:
-        """Stop watching the layers (their own `forward` is back)."""
-        for layer in self.layers:
-            layer.module.__dict__.pop("forward", None)
+        """Stop watching the layers (take K-FAC's forward hooks off them)."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
 
     def _update_factors(self, group) -> None:
         rho = group["stat_decay"]

@@ -168,52 +168,7 @@ def test_sequential_indexing_and_names():
     assert len(model) == 4 and [n for n, _ in model.named_children()][-1] == "3"
 
 
-@pytest.mark.parametrize("activation", [nn.Tanh, nn.ReLU, nn.Sigmoid])
-def test_sequential_runs_its_dense_layers_as_one_node(activation):
-    rng = np.random.default_rng(0)
-    layers = [nn.Linear(3, 5, rng=rng, dtype=np.float64), activation(), nn.Linear(5, 4, rng=rng, dtype=np.float64),
-              nn.Linear(4, 2, rng=rng, dtype=np.float64), activation()]
-    model = Sequential(*layers)
-    x = rng.standard_normal((6, 3))
-    out = model(x)
-    assert type(out.grad_fn).__name__ == "DenseStack"
-    (out * out).sum().backward()
-    stacked = [p.grad.numpy() for p in model.parameters()]
-    model.zero_grad()
-    by_module = x
-    for layer in layers:  # each module on its own: a node per layer and per activation
-        by_module = layer(by_module)
-    assert type(by_module.grad_fn).__name__.lower() == activation.__name__.lower()
-    np.testing.assert_allclose(out.numpy(), by_module.numpy(), rtol=1e-12)
-    (by_module * by_module).sum().backward()
-    for a, b in zip(stacked, (p.grad.numpy() for p in model.parameters())):
-        np.testing.assert_allclose(a, b, rtol=1e-12)
-
-
-def test_sequential_stacks_only_runs_of_dense_layers():
-    model = Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Dropout(0.0), nn.Linear(3, 2), nn.Softplus(), nn.Linear(2, 2))
-    kinds = [type(module).__name__ if names is None else names for module, _, names in model._steps()]
-    assert kinds == [("tanh",), "Dropout", "Linear", "Softplus", "Linear"]
-    assert model(np.ones((1, 2), np.float32)).shape == (1, 2)
-
-
-def test_sequential_stacks_follow_changes_and_spare_watched_layers():
-    lin, act = nn.Linear(2, 2), nn.Tanh()
-    model = Sequential(lin, act)
-    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "DenseStack"
-    model[1] = nn.Identity()  # a change of children is seen at the next call
-    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "Linear"
-    model[1] = act
-    seen = []
-    # a forward set on the instance (as K-FAC watches a layer) must see the layer's own output
-    lin.forward = lambda x: seen.append(x) or type(lin).forward(lin, x)
-    out = model(np.ones((1, 2), np.float32))
-    assert len(seen) == 1 and type(out.grad_fn).__name__ == "Tanh"
-    del lin.forward
-    assert type(model(np.ones((1, 2), np.float32)).grad_fn).__name__ == "DenseStack"
-
-
-def test_sequential_stack_reports_a_layer_that_does_not_fit():
+def test_sequential_reports_a_layer_that_does_not_fit():
     model = Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(5, 2))
     with pytest.raises(ValueError, match=r"linear: input of shape \(2, 4\) cannot be multiplied by weight of "
                                          r"shape \(2, 5\) \(expected input \(\.\.\., 5\)\)"):
@@ -223,11 +178,11 @@ def test_sequential_stack_reports_a_layer_that_does_not_fit():
 
 
 def test_sequential_infer_equals_the_recorded_forward():
-    """`infer` (and `forward` under no_grad) runs the dense stacks as kernels on arrays: the same numbers as the
-    recorded forward, for one observation and for a batch, with other children in between."""
+    """`infer` (and `forward` under no_grad) gives the numbers of the recorded forward, for one observation and for
+    a batch, with a dense stack (run as kernels on arrays) among the children."""
     rng = np.random.default_rng(0)
-    model = Sequential(nn.Linear(4, 8, rng=rng), nn.ReLU(), nn.Linear(8, 6, rng=rng), nn.Tanh(), nn.Flatten(),
-                       nn.Softplus(), nn.Linear(6, 2, rng=rng))
+    model = Sequential(nn.DenseStack(nn.Linear(4, 8, rng=rng), nn.ReLU(), nn.Linear(8, 6, rng=rng), nn.Tanh()),
+                       nn.Flatten(), nn.Softplus(), nn.Linear(6, 2, rng=rng))
     for x in (rng.standard_normal((1, 4)).astype(np.float32), rng.standard_normal((5, 4)).astype(np.float32)):
         recorded = model(ad.tensor(x)).numpy()
         inferred = model.infer(x)
@@ -269,25 +224,6 @@ def test_module_infer_is_forward_without_a_graph():
     np.testing.assert_array_equal(out, model(x).numpy())
     np.testing.assert_array_equal(model.infer(ad.tensor(x, requires_grad=True)), out)
     assert ad.is_grad_enabled()
-
-
-def test_sequential_infer_takes_the_module_path_where_the_kernel_does_not_apply():
-    rng = np.random.default_rng(1)
-    lin = nn.Linear(3, 4, rng=rng)
-    model = Sequential(lin, nn.Tanh(), nn.Linear(4, 2, rng=rng))
-    x = rng.standard_normal((2, 3))
-    expected = model(x.astype(np.float32)).numpy()
-    np.testing.assert_array_equal(model.infer(x), expected)  # a float64 array is cast, as forward casts it
-    np.testing.assert_allclose(model.infer(x[0].astype(np.float32)), expected[0], rtol=1e-5, atol=1e-6)  # one row
-    seen = []
-    lin.forward = lambda h: seen.append(h) or type(lin).forward(lin, h)  # a watched layer still sees its input
-    np.testing.assert_array_equal(model.infer(x.astype(np.float32)), expected)
-    assert len(seen) == 1
-    del lin.forward
-    with ad.no_grad(), pytest.raises(TypeError, match="linear: input dtype float64 differs from weight dtype"):
-        model(ad.tensor(x))  # a Tensor of another dtype is an error, with gradients or without
-    with ad.no_grad(), ad.detect_anomaly():  # anomaly detection checks every node: the recorded path runs
-        np.testing.assert_array_equal(model(x.astype(np.float32)).numpy(), expected)
 
 
 def test_modulelist_registers_and_renumbers():
@@ -389,3 +325,46 @@ def test_registered_entries_are_plain_attributes_kept_in_step_with_the_registrie
     seq = nn.Sequential(nn.Tanh(), nn.ReLU())
     del seq[0]
     assert list(seq._modules) == ["1"] and not hasattr(seq, "0")
+
+
+def test_forward_hooks_see_inputs_and_output_and_may_replace_it():
+    lin = nn.Linear(3, 2, rng=np.random.default_rng(0))
+    seen = []
+    first = lin.register_forward_hook(lambda module, inputs, output: seen.append((module, inputs, output)))
+    second = lin.register_forward_hook(lambda module, inputs, output: output * 2.0)
+    x = np.ones((4, 3), np.float32)
+    out = lin(x)
+    (module, inputs, output), = seen
+    assert module is lin and inputs == (x,)
+    np.testing.assert_array_equal(out.numpy(), 2 * output.numpy())  # the second hook's return replaced it
+    second.remove()
+    np.testing.assert_array_equal(lin(x).numpy(), output.numpy())
+    first.remove()
+    first.remove()  # removing twice is harmless
+    lin(x)
+    assert len(seen) == 2 and not lin._forward_hooks
+    with lin.register_forward_hook(lambda *args: seen.append(args)):
+        lin.infer(x)  # infer calls the module, so the hook sees it
+    assert len(seen) == 3 and not lin._forward_hooks
+
+
+def test_copies_keep_forward_hooks_except_those_that_copy_to_none():
+    class NotCopied:
+        def __call__(self, module, inputs, output):
+            calls.append(module)
+
+        def __reduce__(self):
+            return (type(None), ())
+
+    calls = []
+    lin = nn.Linear(2, 2)
+    lin.register_forward_hook(NotCopied())
+    lin.register_forward_hook(print_nothing)
+    for clone in (copy.deepcopy(lin), pickle.loads(pickle.dumps(lin))):
+        assert list(clone._forward_hooks.values()) == [print_nothing]
+        clone(np.ones((1, 2), np.float32))
+    assert calls == []
+
+
+def print_nothing(module, inputs, output):
+    return None

@@ -260,7 +260,7 @@ def test_copies_of_a_watched_model_are_plain_and_remove_unwatches():
     with pytest.raises(RuntimeError, match="already watched"):
         optim.KFAC(model)
     opt.remove()
-    assert "forward" not in model[0].__dict__
+    assert not model[0]._forward_hooks and not model[2]._forward_hooks
     optim.KFAC(model)
 
 
@@ -287,3 +287,27 @@ def test_state_dict_round_trip_resumes_identically():
     train(clone, clone_opt, data[5:])
     for a, b in zip(model.parameters(), clone.parameters()):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_a_dense_stack_is_watched_layer_by_layer():
+    """K-FAC sees every layer of an `nn.DenseStack` (the stack runs module by module while hooks watch it): the
+    same statistics and steps as for the `Sequential` of the same layers."""
+    rng = np.random.default_rng(13)
+    data = [(rng.standard_normal((8, 3)), rng.standard_normal((8, 2))) for _ in range(4)]
+    weights = _mlp(np.random.default_rng(14)).state_dict()
+    models = []
+    for container in (nn.Sequential, nn.DenseStack):
+        model = container(*_mlp(np.random.default_rng(0)))
+        model.load_state_dict(weights)
+        opt = optim.KFAC(model, Tinv=2)
+        for x, t in data:
+            opt.zero_grad()
+            _mse(model(x), t).backward()
+            opt.step()
+        models.append((model, opt))
+    (seq, seq_opt), (stack, stack_opt) = models
+    for a, b in zip(seq.parameters(), stack.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for a, b in zip(seq_opt.layers, stack_opt.layers):
+        np.testing.assert_array_equal(a.A, b.A)
+        np.testing.assert_array_equal(a.G, b.G)
