@@ -46,7 +46,7 @@ def problem(seed=0):
 
 
 def ours(state, x, y, capturable):
-    model = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
+    model = nn.DenseStack(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
     model.load_state_dict(state)
     model.to("cuda")
     opt = optim.Adam(model.parameters(), lr=LR, capturable=capturable, fused=True)

@@ -2,7 +2,9 @@
 
 The network is 4 → W → W → 2 with tanh, an MSE loss against fixed targets, float32, Adam (lr 1e-3):
 
-- ours:    minirl.nn (Linear, Tanh, Sequential) + autodiff backward + minirl.optim.Adam;
+- ours:    minirl.nn (Linear, Tanh in the fused `nn.DenseStack`, as the agents' networks) + autodiff backward +
+           minirl.optim.Adam(fused=True); beside it, the same layers in `nn.Sequential`, one graph node per layer
+           and activation (the "layers" column: what the fusing saves);
 - numpy:   the same network hand-written in NumPy (forward, backward and Adam written out; gradients written
            straight into one flat buffer and one Adam update over it, with the same arithmetic as the
            numpy_ref `kernels.adam`, so the ratio measures the framework, not the kernel): the floor for any
@@ -59,9 +61,9 @@ def make_problem(batch, width, seed=0):
 
 
 # -- ours ------------------------------------------------------------------------------------------------------
-def ours(weights, x, y):
+def ours(weights, x, y, container=nn.DenseStack):
     width = weights[0].shape[0]
-    model = nn.Sequential(Linear(4, width), Tanh(), Linear(width, width), Tanh(), Linear(width, 2))
+    model = container(Linear(4, width), Tanh(), Linear(width, width), Tanh(), Linear(width, 2))
     for p, w in zip(model.parameters(), weights):
         p.data[...] = w
     opt = optim.Adam(model.parameters(), lr=LR, fused=True)
@@ -190,7 +192,8 @@ def main(argv=None):
     for batch, width in CONFIGS:
         weights, x, y = make_problem(batch, width)
         ours_step, parts = ours(weights, x, y)
-        steps = {"ours": ours_step, "numpy": numpy_handwritten(weights, x, y)}
+        steps = {"ours": ours_step, "ours_layer_by_layer": ours(weights, x, y, nn.Sequential)[0],
+                 "numpy": numpy_handwritten(weights, x, y)}
         if have_torch:
             steps["torch"] = pytorch(weights, x, y)
         number = 2000 if width <= 64 else 300
@@ -219,11 +222,12 @@ def main(argv=None):
             row["target_torch_0.5x_met"] = timings["ours"] <= 0.5 * timings["torch"]
         rows.append(row)
         profiles[f"batch{batch}_width{width}"] = profile(ours_step, calls=number)
-    lines = [f"{'batch':>6}{'width':>7}{'ours µs':>10}{'numpy µs':>10}{'torch µs':>10}{'ours/numpy':>12}"
-             f"{'ours/torch':>12}{'fwd':>8}{'bwd':>8}{'opt':>8}"]
+    lines = [f"{'batch':>6}{'width':>7}{'ours µs':>10}{'layers µs':>11}{'numpy µs':>10}{'torch µs':>10}"
+             f"{'ours/numpy':>12}{'ours/torch':>12}{'fwd':>8}{'bwd':>8}{'opt':>8}"]
     for r in rows:
         t, b = r["us_per_step"], r["ours_breakdown_us"]
-        lines.append(f"{r['batch']:>6}{r['width']:>7}{t['ours']:>10.1f}{t['numpy']:>10.1f}"
+        lines.append(f"{r['batch']:>6}{r['width']:>7}{t['ours']:>10.1f}{t['ours_layer_by_layer']:>11.1f}"
+                     f"{t['numpy']:>10.1f}"
                      f"{t.get('torch', float('nan')):>10.1f}{r['ratio_ours_to_numpy']:>12.2f}"
                      f"{r.get('ratio_ours_to_torch', float('nan')):>12.2f}{b['forward']:>8.1f}"
                      f"{b['zero_grad+backward']:>8.1f}{b['optimizer_step']:>8.1f}")
@@ -239,8 +243,8 @@ def main(argv=None):
     (out / "mlp_step.json").write_text(json.dumps(record, indent=2))
     (out / "mlp_step.md").write_text(
         f"One training step (forward, backward, Adam) of 4→W→W→2 tanh, float32, µs, best of {args.repeat} "
-        f"(interleaved); fwd/bwd/opt: our step's parts, timed separately. Targets: ours/numpy ≤ 1.5, "
-        f"ours/torch ≤ 0.5.\n\n```\n{table}\n```\n\nMachine: {json.dumps(record['machine'])}\n")
+        f"(interleaved); ours: nn.DenseStack, layers: the same layers in nn.Sequential (a node each); fwd/bwd/opt: "
+        f"our step's parts, timed separately. Targets: ours/numpy ≤ 1.5, ours/torch ≤ 0.5.\n\n```\n{table}\n```\n\nMachine: {json.dumps(record['machine'])}\n")
     (out / "mlp_step_profile.txt").write_text("\n\n".join(f"== ours, {k} ==\n{v}" for k, v in profiles.items()))
     print(f"wrote {out / 'mlp_step.json'} and {out / 'mlp_step_profile.txt'}")
 

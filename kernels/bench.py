@@ -14,7 +14,7 @@ The NumPy implementations (`numpy_ref`, `numpy_fast`) are timed everywhere, at s
 minute; where CuPy finds a GPU the `cupy_*` ones follow, at sizes that fill it. On the CPU one more family of
 rows, `mlp_forward`, runs a small network's forward pass with each layer as separate ops (product, + bias,
 activation: `Linear` then `Tanh`, one module at a time) against one `dense_forward` kernel per layer (what
-`nn.Sequential` runs for a stack of dense layers when nothing is recorded).
+`nn.DenseStack` runs for its dense layers when nothing is recorded).
 
 The ceilings are measured in the same run, per device: copy bandwidth (a large ``dst[...] = src``, counting
 bytes read plus bytes written) and a large float32 matrix product's rate through BLAS (on the CPU, with the
@@ -358,7 +358,7 @@ def _place_gather(args, convert):
 def mlp_forward_problem(widths, batch, purpose) -> Problem:
     """A network's forward pass two ways: `ops:<impl>` runs each layer as separate ops, as `Linear` then `Tanh` do
     one module at a time (product, + bias, tanh: three calls and two temporaries); `dense:<impl>` as one
-    `dense_forward` per layer, the kernel `nn.Sequential` runs for a dense stack (numpy_fast adds the bias and
+    `dense_forward` per layer, the kernel `nn.DenseStack` runs for its dense layers (numpy_fast adds the bias and
     applies tanh in the product's array)."""
     def by_ops(impl):
         matmul = kernels.get("matmul", impl)

@@ -214,7 +214,7 @@ fig.savefig(figures / "kernel_bandwidth.png", dpi=120)
 # On the CPU there is no launch to save: a NumPy call costs about a microsecond of Python and dispatch, and the
 # arithmetic is the rest. `kernels.bench` runs the small network's forward pass both ways on the CPU (its
 # `mlp_forward` rows): each layer as separate ops (product, + bias, tanh: `Linear` then `Tanh`, one module at a
-# time), and as one `dense_forward` per layer (the kernel `nn.Sequential` runs for a stack of dense layers).
+# time), and as one `dense_forward` per layer (the kernel `nn.DenseStack` runs for its dense layers).
 
 # %%
 mlp_rows = [row for problem in bench.problems(quick=fast_mode(), device="cpu") if problem.op == "mlp_forward"
@@ -230,7 +230,7 @@ print(bench.table(mlp_rows))
 from minirl import nn, optim  # noqa: E402
 import autodiff as ad  # noqa: E402
 
-model = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
+model = nn.DenseStack(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
 opt = optim.Adam(model.parameters(), lr=1e-3, fused=True)
 x = ad.tensor(rng.standard_normal((64, 4)).astype(np.float32))
 y = ad.tensor(rng.standard_normal((64, 2)).astype(np.float32))

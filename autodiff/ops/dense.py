@@ -11,7 +11,8 @@ and backpropagation walks back through the same layers with the error δ_l = ∂
 
 `Linear` is one layer with f = identity. `DenseStack` is the whole recursion in one node: on the small networks
 of RL the bookkeeping of a graph node (recording it, visiting it, freeing it) costs about as much as a layer's
-arithmetic, so `nn.Sequential` runs its Linear layers and their tanh/ReLU/sigmoid activations as one stack.
+arithmetic, so `nn.DenseStack` (the explicit fused module the agents' networks use) runs its Linear layers and
+their tanh/ReLU/sigmoid activations as one stack; `nn.Sequential` runs them one node each.
 The numbers are the same as layer by layer; under ``create_graph=True`` the rule recomputes the layers with
 recorded ops, so gradients of gradients flow through it too.
 """

@@ -249,7 +249,6 @@ class KFAC(Optimizer):
             with enable_grad():
                 loss = closure()
         group = self.param_groups[0]
-        self._flats[0] = self._flats[0].synced()
         params = group["params"]
         grads = [None if p.grad is None else p.grad.data for p in params]
         if group["weight_decay"]:

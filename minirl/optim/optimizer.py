@@ -282,11 +282,6 @@ class Optimizer:
         self.param_groups.append(group)
 
     @property
-    def _flats(self) -> list[ParamStates]:
-        """The per-group states under their former name (kfac.py reads it)."""
-        return self._groups
-
-    @property
     def state(self) -> dict:
         """``state[p]``: parameter p's state as arrays (writing to them changes the optimizer)."""
         out = {}
