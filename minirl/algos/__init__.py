@@ -28,3 +28,16 @@ def get(name: str):
 
 def names() -> list[str]:
     return sorted(ALGORITHMS)
+
+
+_BY_CLASS = {path.partition(":")[2]: name for name, path in ALGORITHMS.items()}
+
+
+def __getattr__(attribute: str):
+    """`from minirl.algos import PPO`: each agent by its class name, imported on first use."""
+    if attribute in _BY_CLASS:
+        return get(_BY_CLASS[attribute])
+    raise AttributeError(f"module 'minirl.algos' has no attribute {attribute!r}")
+
+
+__all__ = ["ALGORITHMS", "get", "names", *_BY_CLASS]

@@ -31,7 +31,7 @@ from minirl.algos.base import Agent, Hyperparameter
 from minirl.algos.networks import ActorCritic
 from minirl.buffers import RolloutBuffer
 from minirl.envs import make_vec, spaces
-from minirl.envs.wrappers.normalize import RunningMeanStd
+from minirl.envs.wrappers.normalize import ObservationNormalizer, ReturnScaler
 from minirl.optim.adam import Adam
 from minirl.optim.clip_grad import clip_grad_norm_
 
@@ -121,9 +121,10 @@ class PPO(Agent):
         self.buffer = RolloutBuffer(hp["num_steps"], hp["num_envs"], obs_space.shape,
                                     () if self.discrete else act_space.shape,
                                     action_dtype=np.int64 if self.discrete else np.float32)
-        self.obs_rms = RunningMeanStd(obs_space.shape) if hp["normalize_obs"] else None
-        self.return_rms = RunningMeanStd(()) if hp["normalize_reward"] else None
-        self.discounted_return = np.zeros(hp["num_envs"])
+        # the normalizers the NormalizeObservation / NormalizeReward wrappers use, held here so that the copies
+        # keep raw observations and rewards (the logged returns are the environment's own)
+        self.obs_normalizer = ObservationNormalizer(obs_space.shape, clip=10.0) if hp["normalize_obs"] else None
+        self.reward_scaler = ReturnScaler(hp["num_envs"], hp["gamma"]) if hp["normalize_reward"] else None
         self.action_low, self.action_high = (None, None) if self.discrete else (act_space.low, act_space.high)
         self._obs = None  # the current observations of the copies (raw), between rollouts
         self.episode_returns = np.zeros(hp["num_envs"])
@@ -133,9 +134,7 @@ class PPO(Agent):
     # -- acting -----------------------------------------------------------------------------------------
     def _normalize(self, obs):
         obs = np.asarray(obs, dtype=np.float32)
-        if self.obs_rms is None:
-            return obs
-        return np.clip((obs - self.obs_rms.mean) / np.sqrt(self.obs_rms.var + 1e-8), -10, 10).astype(np.float32)
+        return obs if self.obs_normalizer is None else self.obs_normalizer(obs)
 
     def _env_action(self, actions):
         return actions if self.discrete else np.clip(actions, self.action_low, self.action_high)
@@ -155,8 +154,8 @@ class PPO(Agent):
         batch = hp["num_envs"] * hp["num_steps"]
         if self._obs is None:
             self._obs, _ = self.envs.reset(seed=self.seed)
-            if self.obs_rms is not None:
-                self.obs_rms.update(self._obs)
+            if self.obs_normalizer is not None:
+                self.obs_normalizer.update(self._obs)
         while self.num_timesteps < total_steps:
             progress = self.num_timesteps / total_steps
             if hp["anneal_lr"]:
@@ -187,8 +186,8 @@ class PPO(Agent):
                     final_values = self.policy.value(ad.tensor(final_obs)).numpy()
                 buffer.add(obs, actions, log_probs, self._scale_rewards(rewards, terminated | truncated), values,
                            terminated, truncated, final_values)
-                if self.obs_rms is not None:
-                    self.obs_rms.update(next_obs)
+                if self.obs_normalizer is not None:
+                    self.obs_normalizer.update(next_obs)
                 self._obs = next_obs
                 stop = self._record_vector_step(rewards, terminated | truncated, hooks) or stop
             last_values = self.policy.value(ad.tensor(self._normalize(self._obs))).numpy()
@@ -196,12 +195,7 @@ class PPO(Agent):
         return stop
 
     def _scale_rewards(self, rewards, done):
-        if self.return_rms is None:
-            return rewards
-        self.discounted_return = self.hp["gamma"] * self.discounted_return + rewards
-        self.return_rms.update(self.discounted_return)
-        self.discounted_return[done] = 0.0
-        return rewards / np.sqrt(self.return_rms.var + 1e-8)
+        return rewards if self.reward_scaler is None else self.reward_scaler(rewards, done)
 
     def _update(self, clip_coef, minibatch_size):
         hp, stats = self.hp, {}
@@ -227,30 +221,30 @@ class PPO(Agent):
     # -- checkpoints -----------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         state = {**super().state_dict(), "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "discounted_return": self.discounted_return, "episode_returns": self.episode_returns,
-                 "episode_lengths": self.episode_lengths}
+                 "episode_returns": self.episode_returns, "episode_lengths": self.episode_lengths}
         if self._obs is not None and hasattr(self.envs, "state_dict"):  # resume mid-episode, exactly
             state["envs"], state["obs"] = self.envs.state_dict(), self._obs
-        if self.obs_rms is not None:
-            state["obs_rms"] = self.obs_rms.state_dict()
-        if self.return_rms is not None:
-            state["return_rms"] = self.return_rms.state_dict()
+        if self.obs_normalizer is not None:
+            state["obs_rms"] = self.obs_normalizer.state_dict()
+        if self.reward_scaler is not None:
+            state["return_rms"] = self.reward_scaler.state_dict()
+            state["discounted_return"] = self.reward_scaler.discounted_return
         return state
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.policy.load_state_dict(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.discounted_return = np.asarray(state["discounted_return"], dtype=np.float64)
         self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
         self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
         if "envs" in state:
             self.envs.load_state_dict(state["envs"])
             self._obs = np.array(state["obs"])
-        if self.obs_rms is not None:
-            self.obs_rms.load_state_dict(state["obs_rms"])
-        if self.return_rms is not None:
-            self.return_rms.load_state_dict(state["return_rms"])
+        if self.obs_normalizer is not None:
+            self.obs_normalizer.load_state_dict(state["obs_rms"])
+        if self.reward_scaler is not None:
+            self.reward_scaler.load_state_dict(state["return_rms"])
+            self.reward_scaler.discounted_return = np.array(state["discounted_return"], dtype=np.float64)
 
 
 __all__ = ["PPO", "ppo_losses"]

@@ -54,6 +54,66 @@ class RunningMeanStd:
         self.mean, self.var, self.count = mean.copy(), var.copy(), state["count"]
 
 
+class ObservationNormalizer:
+    """(obs − mean) / sqrt(var + ε) as float32, optionally clipped to [−clip, clip], with the mean and variance of
+    every observation it was updated with. The `NormalizeObservation` wrapper is one around an environment; an
+    agent that keeps raw observations itself (PPO) holds one directly."""
+
+    def __init__(self, shape, epsilon: float = 1e-8, clip: float | None = None):
+        if epsilon <= 0:
+            raise ValueError(f"ObservationNormalizer: epsilon must be positive, got {epsilon}")
+        self.rms = RunningMeanStd(shape=shape)
+        self.epsilon, self.clip = epsilon, clip
+
+    def update(self, batch) -> None:
+        """Add a batch of observations stacked along axis 0."""
+        self.rms.update(batch)
+
+    def __call__(self, obs) -> np.ndarray:
+        normalized = (obs - self.rms.mean) / np.sqrt(self.rms.var + self.epsilon)
+        if self.clip is not None:
+            normalized = np.clip(normalized, -self.clip, self.clip)
+        return normalized.astype(np.float32)
+
+    def state_dict(self) -> dict:
+        return self.rms.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rms.load_state_dict(state)
+
+
+class ReturnScaler:
+    """Rewards divided by the standard deviation of the discounted return, as Gymnasium's NormalizeReward and
+    baselines' VecNormalize do: it keeps the scale of value targets near 1 without shifting the rewards (a shift
+    would change which policy is optimal when episodes have different lengths).
+
+    Each of `num_envs` copies accumulates G ← γ G + r; the statistics take in G at every step, and G goes back to 0
+    where the copy's episode ends."""
+
+    def __init__(self, num_envs: int, gamma: float = 0.99, epsilon: float = 1e-8):
+        if not 0.0 <= gamma <= 1.0:
+            raise ValueError(f"ReturnScaler: gamma must be in [0, 1], got {gamma}")
+        if epsilon <= 0:
+            raise ValueError(f"ReturnScaler: epsilon must be positive, got {epsilon}")
+        self.gamma, self.epsilon = gamma, epsilon
+        self.rms = RunningMeanStd(shape=())
+        self.discounted_return = np.zeros(num_envs)
+
+    def __call__(self, rewards, done, update: bool = True) -> np.ndarray:
+        """The scaled rewards of one step of every copy; `done` marks the copies whose episode ended."""
+        self.discounted_return = self.gamma * self.discounted_return + rewards
+        if update:
+            self.rms.update(self.discounted_return)
+        self.discounted_return[done] = 0.0
+        return np.asarray(rewards) / np.sqrt(self.rms.var + self.epsilon)
+
+    def state_dict(self) -> dict:
+        return self.rms.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rms.load_state_dict(state)
+
+
 class NormalizeObservation(Wrapper):
     """Returns ``(obs - mean) / sqrt(var + epsilon)`` (float32), with mean and var over all observations seen.
 
@@ -68,10 +128,17 @@ class NormalizeObservation(Wrapper):
             raise TypeError(f"NormalizeObservation needs a Box observation space, got {space}")
         if epsilon <= 0:
             raise ValueError(f"NormalizeObservation: epsilon must be positive, got {epsilon}")
-        self.epsilon = epsilon
+        self.normalize = ObservationNormalizer(space.shape, epsilon)
         self.update_running_mean = update_running_mean
-        self.obs_rms = RunningMeanStd(shape=space.shape)
         self.set_spaces(observation_space=Box(-np.inf, np.inf, shape=space.shape, dtype=np.float32))
+
+    @property
+    def obs_rms(self) -> RunningMeanStd:
+        return self.normalize.rms
+
+    @property
+    def epsilon(self) -> float:
+        return self.normalize.epsilon
 
     def reset(self, *, seed=None, options=None):
         obs, info = self.env.reset(seed=seed, options=options)
@@ -86,27 +153,19 @@ class NormalizeObservation(Wrapper):
 
     def _update_and_normalize(self, obs):
         if self.update_running_mean:
-            self.obs_rms.update(obs if self.is_vector_env else np.asarray(obs)[None])
+            self.normalize.update(obs if self.is_vector_env else np.asarray(obs)[None])
         return self.normalize(obs)
 
-    def normalize(self, obs) -> np.ndarray:
-        return ((obs - self.obs_rms.mean) / np.sqrt(self.obs_rms.var + self.epsilon)).astype(np.float32)
-
     def state_dict(self) -> dict:
-        return self.obs_rms.state_dict()
+        return self.normalize.state_dict()
 
     def load_state_dict(self, state: dict) -> None:
-        self.obs_rms.load_state_dict(state)
+        self.normalize.load_state_dict(state)
 
 
 class NormalizeReward(Wrapper):
-    """Divides rewards by the standard deviation of the discounted return, as Gymnasium's NormalizeReward and
-    baselines' VecNormalize do: it keeps the scale of value targets near 1 without shifting the rewards
-    (a shift would change which policy is optimal when episodes have different lengths).
-
-    Each copy accumulates ``G <- gamma * G + r``; the statistics are updated with G at every step, and G is set
-    back to 0 when the copy's episode ends.
-    """
+    """Rewards divided by the standard deviation of the discounted return (`ReturnScaler`), for single and vector
+    envs; the discounted returns start again at every reset."""
 
     def __init__(self, env, gamma: float = 0.99, epsilon: float = 1e-8, update_running_mean: bool = True):
         super().__init__(env)
@@ -114,26 +173,36 @@ class NormalizeReward(Wrapper):
             raise ValueError(f"NormalizeReward: gamma must be in [0, 1], got {gamma}")
         if epsilon <= 0:
             raise ValueError(f"NormalizeReward: epsilon must be positive, got {epsilon}")
-        self.gamma, self.epsilon = gamma, epsilon
+        self.scale = ReturnScaler(env.num_envs if env.is_vector_env else 1, gamma, epsilon)
         self.update_running_mean = update_running_mean
-        self.return_rms = RunningMeanStd(shape=())
-        self.discounted_return = np.zeros(env.num_envs if env.is_vector_env else 1)
+
+    @property
+    def return_rms(self) -> RunningMeanStd:
+        return self.scale.rms
+
+    @property
+    def discounted_return(self) -> np.ndarray:
+        return self.scale.discounted_return
+
+    @property
+    def gamma(self) -> float:
+        return self.scale.gamma
+
+    @property
+    def epsilon(self) -> float:
+        return self.scale.epsilon
 
     def reset(self, *, seed=None, options=None):
-        self.discounted_return[:] = 0.0
+        self.scale.discounted_return[:] = 0.0
         return self.env.reset(seed=seed, options=options)
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
-        self.discounted_return = self.gamma * self.discounted_return + reward
-        if self.update_running_mean:
-            self.return_rms.update(self.discounted_return)
-        self.discounted_return[np.logical_or(terminated, truncated)] = 0.0
-        scaled = np.asarray(reward) / np.sqrt(self.return_rms.var + self.epsilon)
+        scaled = self.scale(reward, np.logical_or(terminated, truncated), self.update_running_mean)
         return obs, (scaled if self.is_vector_env else float(scaled)), terminated, truncated, info
 
     def state_dict(self) -> dict:
-        return self.return_rms.state_dict()
+        return self.scale.state_dict()
 
     def load_state_dict(self, state: dict) -> None:
-        self.return_rms.load_state_dict(state)
+        self.scale.load_state_dict(state)

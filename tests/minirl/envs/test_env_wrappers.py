@@ -237,3 +237,28 @@ def test_transforms_and_time_limit():
         TimeLimit(envs.make_vec("CartPole-v1", 2), 10)
     with pytest.raises(AttributeError, match="private"):
         _ = limited._state
+
+
+def test_the_normalizers_that_ppo_and_the_wrappers_share():
+    from minirl.algos import PPO
+    from minirl.envs.wrappers.normalize import ObservationNormalizer, ReturnScaler
+
+    rng = np.random.default_rng(0)
+    normalizer = ObservationNormalizer((3,), clip=2.0)
+    batch = rng.normal(5.0, 3.0, size=(100, 3))
+    normalizer.update(batch)
+    z = (batch - batch.mean(axis=0)) / np.sqrt(batch.var(axis=0) + 1e-8)
+    np.testing.assert_allclose(normalizer(batch), np.clip(z, -2.0, 2.0), rtol=1e-5, atol=1e-6)
+    assert normalizer(batch).dtype == np.float32 and np.abs(normalizer(batch)).max() <= 2.0
+
+    scaler, returns, seen = ReturnScaler(2, gamma=0.9), np.zeros(2), []
+    for t in range(20):  # copy 0's episode ends every 5 steps, copy 1's never
+        rewards, done = rng.normal(size=2), np.array([t % 5 == 4, False])
+        returns = 0.9 * returns + rewards
+        seen.append(returns.copy())
+        np.testing.assert_allclose(scaler(rewards, done), rewards / np.sqrt(np.var(seen) + 1e-8))
+        returns[done] = 0.0
+
+    agent = PPO("Pendulum-v1", seed=0, num_envs=2, num_steps=8)  # its table normalizes both
+    assert isinstance(agent.obs_normalizer, ObservationNormalizer) and agent.obs_normalizer.clip == 10.0
+    assert isinstance(agent.reward_scaler, ReturnScaler) and agent.reward_scaler.gamma == agent.hp["gamma"]
