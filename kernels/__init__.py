@@ -40,7 +40,6 @@ log_softmax_backward = dispatcher("log_softmax_backward")
 softmax_cross_entropy = dispatcher("softmax_cross_entropy")
 adam = dispatcher("adam")
 sgd = dispatcher("sgd")
-gae = dispatcher("gae")
 kfac_factor = dispatcher("kfac_factor")
 im2col = dispatcher("im2col")
 col2im = dispatcher("col2im")
@@ -57,6 +56,6 @@ threads.apply_env()
 __all__ = [
     "active", "array_module", "available", "backend_of", "dispatcher", "get", "load_cupy", "ops", "parse_env",
     "register", "require_contiguous", "use", "matmul", "logsumexp", "softmax", "softmax_backward", "log_softmax",
-    "log_softmax_backward", "softmax_cross_entropy", "adam", "sgd", "gae", "kfac_factor", "im2col", "col2im",
+    "log_softmax_backward", "softmax_cross_entropy", "adam", "sgd", "kfac_factor", "im2col", "col2im",
     "dense_forward", "dense_delta", "dense_param_grads", "squared_error", "squared_error_backward", "gather_into",
 ]

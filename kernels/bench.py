@@ -169,13 +169,13 @@ def _normal(rng, shape, dtype=np.float32):
 # the sizes of the problems, per (device, quick): a GPU is filled only by large arrays; a CPU in one thread takes a
 # second for what an H100 does in a millisecond, and quick mode on the CPU must run in seconds
 SIZES = {
-    ("gpu", False): dict(params=1 << 27, rows=(65536, 1024), elems=1 << 26, gae=(2048, 4096), mm=4096,
+    ("gpu", False): dict(params=1 << 27, rows=(65536, 1024), elems=1 << 26, mm=4096,
                          conv=(64, 64, 32, 32), kfac=(8192, 1024)),
-    ("gpu", True): dict(params=1 << 22, rows=(4096, 1024), elems=1 << 22, gae=(256, 1024), mm=1024,
+    ("gpu", True): dict(params=1 << 22, rows=(4096, 1024), elems=1 << 22, mm=1024,
                         conv=(16, 32, 32, 32), kfac=(2048, 512)),
-    ("cpu", False): dict(params=1 << 22, rows=(4096, 1024), elems=1 << 22, gae=(256, 1024), mm=1024,
+    ("cpu", False): dict(params=1 << 22, rows=(4096, 1024), elems=1 << 22, mm=1024,
                          conv=(16, 32, 32, 32), kfac=(2048, 512)),
-    ("cpu", True): dict(params=1 << 14, rows=(256, 64), elems=1 << 14, gae=(64, 64), mm=128, conv=(2, 4, 8, 8),
+    ("cpu", True): dict(params=1 << 14, rows=(256, 64), elems=1 << 14, mm=128, conv=(2, 4, 8, 8),
                         kfac=(256, 64)),
 }
 
@@ -184,7 +184,7 @@ def problems(quick: bool, device: str = "gpu") -> list[Problem]:
     """The problems at `device`'s sizes ('gpu' or 'cpu'); the CPU's list adds the `mlp_forward` family."""
     f32 = 4
     size = SIZES[device, quick]
-    params, (rows, cols), elems, (steps, envs) = size["params"], size["rows"], size["elems"], size["gae"]
+    params, (rows, cols), elems = size["params"], size["rows"], size["elems"]
     mm, conv, kfac = size["mm"], size["conv"], size["kfac"]
     # the RL network's small arrays: on the GPU their time is the kernel launches, and the labels say so
     launch = " (launch-bound)" if device == "gpu" else ""
@@ -210,12 +210,6 @@ def problems(quick: bool, device: str = "gpu") -> list[Problem]:
             y = kernels.get(op, "numpy_ref")(x).astype(np.float32)
             return (_normal(rng, (rows, cols)), y), {"axis": -1}
         return make
-
-    def gae_args(rng):
-        r, v, nv = (_normal(rng, (steps, envs)) for _ in range(3))
-        term = (rng.random((steps, envs)) < 0.01).astype(np.float32)
-        trunc = (rng.random((steps, envs)) < 0.01).astype(np.float32)
-        return (r, v, nv, term, trunc, 0.99, 0.95), {}
 
     def mm_args(rng):
         return (_normal(rng, (mm, mm)), _normal(rng, (mm, mm))), {}
@@ -302,7 +296,6 @@ def problems(quick: bool, device: str = "gpu") -> list[Problem]:
         Problem("log_softmax_backward", f"({rows}, {cols})", rows_backward_args("log_softmax"),
                 bytes=3 * f32 * n_rows),
         Problem("softmax_backward", f"({rows}, {cols})", rows_backward_args("softmax"), bytes=3 * f32 * n_rows),
-        Problem("gae", f"T={steps}, N={envs}", gae_args, bytes=6 * f32 * steps * envs),
         Problem("matmul", f"{mm}³ float32", mm_args, flops=2 * mm**3, torch=torch_matmul, repeat=5),
         Problem("matmul", f"64³ float32 ({rl_size})", small_mm_args, flops=2 * 64**3,
                 torch=torch_matmul),

@@ -290,26 +290,6 @@ __global__ void squared_error(const T* __restrict__ x, const T* __restrict__ y, 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// GAE(γ, λ) as a reverse scan over time, one thread per environment, arrays of shape (T, N):
-// δ_t = r_t + γ V(s_{t+1}) (1 − terminated_t) − V(s_t);  A_t = δ_t + γ λ (1 − done_t) A_{t+1}.
-template <typename T>
-__global__ void gae(const T* __restrict__ rewards, const T* __restrict__ values, const T* __restrict__ next_values,
-                    const T* __restrict__ terminated, const T* __restrict__ truncated, T* __restrict__ advantages,
-                    int steps, int envs, double gamma, double lam) {
-    const int env = blockIdx.x * blockDim.x + threadIdx.x;
-    if (env >= envs) return;
-    const T g = (T)gamma, gl = (T)(gamma * lam);
-    T last = 0;
-    for (int t = steps - 1; t >= 0; --t) {
-        const long long k = (long long)t * envs + env;
-        const T delta = rewards[k] + g * next_values[k] * ((T)1 - terminated[k]) - values[k];
-        const T continues = (T)1 - fmax(terminated[k], truncated[k]);
-        last = delta + gl * continues * last;
-        advantages[k] = last;
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Matrix products C = alpha · op(A) · op(B) for a batch (blockIdx.z) of row-major matrices; op(A) is A (M × K)
 // or, with TRANS_A, the transpose of a K × M matrix (likewise B): a transposed operand such as the Wᵀ of a
 // dense layer is read in place, never copied. Batch strides of 0 reuse one matrix for every batch entry.

@@ -60,7 +60,7 @@ def _instantiations():
             names += [f"softmax_warp_rows<{t}, {mode}, {k}>" for mode in range(3)]
             names += [f"softmax_warp_rows_backward<{t}, {mode}, {k}>" for mode in range(2)]
             names += [f"cross_entropy_warp_rows<{t}, {k}>"]
-        names += [f"cross_entropy_rows<{t}>", f"gae<{t}>", f"matmul_naive<{t}>", f"im2col<{t}>", f"col2im<{t}>"]
+        names += [f"cross_entropy_rows<{t}>", f"matmul_naive<{t}>", f"im2col<{t}>", f"col2im<{t}>"]
         names += [f"adam<{t}, {d}>" for d in _BOOLS]
         names += [f"gather_segments<{t}>", f"squared_error<{t}>"]
         names += [_tiled_name(t, ta, tb, PLAIN, None, False) for ta in (False, True) for tb in (False, True)]
@@ -79,7 +79,7 @@ _module = None
 # -- the four functions that touch the GPU itself (tests/kernels/test_cupy_raw_on_cpu.py replaces them, to run
 # this file on NumPy arrays with the kernels executed by a CPU emulator of CUDA) -----------------------------------
 def kernel(name: str):
-    """The compiled kernel `name` (a template instantiation, e.g. "gae<float>"); compiles the module once."""
+    """The compiled kernel `name` (a template instantiation, e.g. "adam<float, false>"); compiles the module once."""
     global _module
     if _module is None:
         source = (Path(__file__).with_name("cupy_raw.cu")).read_text()
@@ -251,22 +251,6 @@ def adam(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
         blocks = max(1, min(_grid_limit(), math.ceil(n / 256)))
         kernel(f"adam<{_type(param)}, {flag}>")((blocks,), (256,), (param, grad, m, v, np.int64(n)) + args)
     return param
-
-
-# -- GAE ----------------------------------------------------------------------------------------------------
-@register("gae", RAW)
-def gae(rewards, values, next_values, terminated, truncated, gamma, lam):
-    dtype = rewards.dtype
-    arrays = [cupy.ascontiguousarray(a, dtype=dtype) for a in (rewards, values, next_values, terminated, truncated)]
-    shape = rewards.shape
-    steps = shape[0]
-    envs = math.prod(shape[1:])
-    advantages = cupy.empty(shape, dtype=dtype)
-    threads = 128
-    kernel(f"gae<{_type(rewards)}>")((math.ceil(envs / threads),), (threads,),
-                                     tuple(arrays) + (advantages, np.int32(steps), np.int32(envs),
-                                                      np.float64(gamma), np.float64(lam)))
-    return advantages
 
 
 # -- matrix products -----------------------------------------------------------------------------------------

@@ -120,24 +120,6 @@ def sgd(param, grad, buf, lr, momentum=0.0, dampening=0.0, nesterov=False, weigh
     return param
 
 
-@register("gae", REF)
-def gae(rewards, values, next_values, terminated, truncated, gamma, lam):
-    """Generalized advantage estimation, a reverse scan over time for (T, N) arrays.
-
-    δ_t = r_t + γ V(s_{t+1}) (1 − terminated_t) − V(s_t);  A_t = δ_t + γ λ (1 − done_t) A_{t+1}
-    """
-    xp = array_module(rewards)
-    not_terminal = 1.0 - terminated
-    continues = 1.0 - xp.maximum(terminated, truncated)
-    delta = rewards + gamma * next_values * not_terminal - values
-    advantages = xp.empty_like(delta)
-    last = xp.zeros_like(delta[0])
-    for t in range(delta.shape[0] - 1, -1, -1):
-        last = delta[t] + gamma * lam * continues[t] * last
-        advantages[t] = last
-    return advantages
-
-
 @register("kfac_factor", REF)
 def kfac_factor(a):
     """The K-FAC Kronecker factor E[a aᵀ] ≈ AᵀA / n from n rows of activations (or gradients)."""

@@ -5,8 +5,8 @@ index, a missing bounds check or a bad early return would go unseen. This module
 source with g++ against a small shim (cuda_on_cpu.h, beside this file) and launches its kernels on NumPy
 arrays, with CuPy's argument conventions, so that the tests can compare them with NumPy::
 
-    emu = CudaOnCpu(Path("kernels/cupy_raw.cu"), ["gae<float>"])
-    emu.launch("gae<float>", (blocks,), (128,), (rewards, values, ..., np.int32(steps), np.float64(gamma)))
+    emu = CudaOnCpu(Path("kernels/cupy_raw.cu"), ["adam<float, false>"])
+    emu.launch("adam<float, false>", (blocks,), (256,), (param, grad, m, v, np.int64(n), np.float64(step), ...))
 
 How a launch runs: the blocks of the grid one after another; inside a block one std::thread per CUDA thread
 (numbered x-fastest as in CUDA; warp = linear index // 32), so __syncthreads and the warp shuffles are real
@@ -125,7 +125,7 @@ class CudaOnCpu:
             raise ValueError("CudaOnCpu: name at least one kernel instantiation to compile")
         for name in self.names:
             if not _NAME.fullmatch(name):
-                raise ValueError(f"CudaOnCpu: {name!r} does not look like a kernel name such as 'gae<float>'")
+                raise ValueError(f"CudaOnCpu: {name!r} does not look like a kernel name such as 'adam<float, false>'")
         self.guard_bytes = -(-guard_bytes // 64) * 64  # a multiple of 64: the arrays keep their alignment
         self.compiler = find_compiler(compiler)
         cache = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "minirl_cuda_on_cpu"

@@ -58,7 +58,7 @@ def _names():
             names += [f"cross_entropy_warp_rows<{t}, {k}>"]
         names += [f"softmax_rows<{t}, {mode}>" for mode in range(3)]
         names += [f"softmax_rows_backward<{t}, {mode}>" for mode in range(2)]
-        names += [f"cross_entropy_rows<{t}>", f"gae<{t}>", f"matmul_naive<{t}>", f"im2col<{t}>", f"col2im<{t}>"]
+        names += [f"cross_entropy_rows<{t}>", f"matmul_naive<{t}>", f"im2col<{t}>", f"col2im<{t}>"]
         names += [f"adam<{t}, {d}>" for d in ("false", "true")]
     return names + [f"adam_float4<{d}>" for d in ("false", "true")]
 
@@ -246,38 +246,6 @@ def test_adam_float4(emu, device_step, wd, decoupled):
               vector=4)
 
 
-# -- GAE ------------------------------------------------------------------------------------------------------------
-def gae_loop(rewards, values, next_values, terminated, truncated, gamma, lam):
-    """The book's recursion, one environment and one step at a time:
-    δ_t = r_t + γ V_{t+1}(1 − terminated_t) − V_t;  A_t = δ_t + γλ(1 − max(terminated_t, truncated_t)) A_{t+1}."""
-    steps, envs = rewards.shape
-    advantages = np.zeros((steps, envs))
-    for env in range(envs):
-        last = 0.0
-        for t in reversed(range(steps)):
-            delta = rewards[t, env] + gamma * next_values[t, env] * (1 - terminated[t, env]) - values[t, env]
-            last = delta + gamma * lam * (1 - max(terminated[t, env], truncated[t, env])) * last
-            advantages[t, env] = last
-    return advantages
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_gae(emu, dtype):
-    steps, envs, gamma, lam = 7, 150, 0.99, 0.95  # 2 blocks of 128 threads: 106 with no environment
-    rng = np.random.default_rng(5)
-    rewards, values, next_values = (rng.standard_normal((steps, envs)).astype(dtype) for _ in range(3))
-    terminated = (rng.random((steps, envs)) < 0.2).astype(dtype)
-    truncated = (rng.random((steps, envs)) < 0.2).astype(dtype)
-    advantages = nan_like((steps, envs), dtype)
-    threads = 128
-    emu.launch(f"gae<{C_TYPE[dtype]}>", (math.ceil(envs / threads),), (threads,),
-               (rewards, values, next_values, terminated, truncated, advantages, np.int32(steps), np.int32(envs),
-                np.float64(gamma), np.float64(lam)))
-    expected = gae_loop(*(a.astype(np.float64) for a in (rewards, values, next_values, terminated, truncated)),
-                        gamma, lam)
-    assert_close(advantages, expected, dtype)
-
-
 # -- matrix products: the naive kernel ----------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("shared", ["a", "b", "neither"])
@@ -365,33 +333,35 @@ def test_col2im(emu, dtype, stride, pad):
 # -- the emulator's own checks: arguments, and the bugs it reports --------------------------------------------------
 def test_arguments_are_checked_against_the_kernel_signature(emu):
     a, out = np.zeros((7, 150), np.float32), np.zeros((7, 150), np.float32)
-    good = (a, a, a, a, a, out, np.int32(7), np.int32(150), np.float64(0.99), np.float64(0.95))
+    # adam<float, false>(p, g, m, v, n, step, step_on_device, lr, beta1, beta2, eps, wd, decoupled)
+    good = (out, a, out, out, np.int64(7 * 150), np.float64(1.0), np.zeros(1), np.float64(1e-3), np.float64(0.9),
+            np.float64(0.999), np.float64(1e-8), np.float64(0.0), np.bool_(False))
 
     def launch(*changes):
         args = list(good)
         for i, value in changes:
             args[i] = value
-        emu.launch("gae<float>", (2,), (128,), tuple(args))
+        emu.launch("adam<float, false>", (2,), (128,), tuple(args))
 
-    with pytest.raises(TypeError, match=r"argument 6 \(int\): expected np.int32, got np.int64"):
-        launch((6, np.int64(7)))
-    with pytest.raises(TypeError, match=r"argument 8 \(double\): expected np.float64, got float"):
-        launch((8, 0.99))
-    with pytest.raises(TypeError, match=r"argument 0 \(const float\*\): expected an array of np.float32, got float64"):
-        launch((0, a.astype(np.float64)))
+    with pytest.raises(TypeError, match=r"argument 4 \(long long( int)?\): expected np.int64, got np.int32"):
+        launch((4, np.int32(7 * 150)))
+    with pytest.raises(TypeError, match=r"argument 7 \(double\): expected np.float64, got float"):
+        launch((7, 1e-3))
+    with pytest.raises(TypeError, match=r"argument 1 \(const float\*\): expected an array of np.float32, got float64"):
+        launch((1, a.astype(np.float64)))
     with pytest.raises(ValueError, match=r"C-contiguous"):
-        launch((0, np.zeros((150, 7), np.float32).T))
+        launch((1, np.zeros((150, 7), np.float32).T))
     read_only = np.zeros((7, 150), np.float32)
     read_only.flags.writeable = False
-    launch((0, read_only))  # a const float* may be read-only
-    with pytest.raises(ValueError, match=r"argument 5 \(float\*\): the kernel may write .* read-only"):
-        launch((5, read_only))
-    with pytest.raises(TypeError, match=r"takes 10 arguments"):
-        emu.launch("gae<float>", (2,), (128,), good[:-1])
+    launch((1, read_only))  # a const float* may be read-only
+    with pytest.raises(ValueError, match=r"argument 0 \(float\*\): the kernel may write .* read-only"):
+        launch((0, read_only))
+    with pytest.raises(TypeError, match=r"takes 13 arguments"):
+        emu.launch("adam<float, false>", (2,), (128,), good[:-1])
     with pytest.raises(ValueError, match=r"at most 1024 threads"):
-        emu.launch("gae<float>", (2,), (64, 32), good)
+        emu.launch("adam<float, false>", (2,), (64, 32), good)
     with pytest.raises(ValueError, match=r"not one of the instantiations .* add it"):
-        emu.launch("gae<int>", (2,), (128,), good)
+        emu.launch("adam<int, false>", (2,), (128,), good)
 
 
 def test_the_library_is_cached(emu):

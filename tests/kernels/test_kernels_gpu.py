@@ -127,18 +127,6 @@ def _cases(op):
                 ("first step", build(np.float64, momentum=0.9, first=True)),
                 ("nesterov", build(np.float64, momentum=0.9, nesterov=True, weight_decay=0.01)),
                 ("dampening", build(np.float64, momentum=0.5, dampening=0.3))]
-    if op == "gae":
-        r, v, nv = n(6, 3), n(6, 3), n(6, 3)
-        wide = [n(5, 300) for _ in range(3)] + [(rng.random((5, 300)) < 0.2).astype(np.float64) for _ in range(2)]
-        term = (rng.random((6, 3)) < 0.2).astype(np.float64)
-        trunc = (rng.random((6, 3)) < 0.2).astype(np.float64)
-        return [("random", lambda xp: ((on(xp, r), on(xp, v), on(xp, nv), on(xp, term), on(xp, trunc), 0.99, 0.95),
-                                       {})),
-                ("float32", lambda xp: (tuple(on(xp, a.astype(np.float32)) for a in (r, v, nv, term, trunc))
-                                        + (0.9, 0.8), {})),
-                ("non-contiguous", lambda xp: (tuple(on(xp, a, "strided") for a in (r, v, nv, term, trunc))
-                                               + (0.99, 1.0), {})),
-                ("many environments", lambda xp: (tuple(on(xp, a) for a in wide) + (0.99, 0.95), {}))]
     if op == "kfac_factor":
         a, tall = n(8, 5), n(300, 70, dtype=np.float32)
         return [("random", lambda xp: ((on(xp, a),), {})),

@@ -223,44 +223,6 @@ def test_sgd_against_the_textbook_over_several_steps(momentum, dampening, nester
         np.testing.assert_allclose(buf, expected_buf, rtol=1e-12, atol=1e-14)
 
 
-# -- GAE, against the brute-force sum -------------------------------------------------------------------------------
-def brute_force_gae(rewards, values, next_values, terminated, truncated, gamma, lam):
-    """A_t = Σ_{k≥t} (γλ)^{k−t} (Π_{t≤j<k} not_done_j) δ_k, each sum written out."""
-    steps, envs = rewards.shape
-    advantages = np.zeros((steps, envs))
-    for n in range(envs):
-        delta = [rewards[k, n] + gamma * next_values[k, n] * (1 - terminated[k, n]) - values[k, n]
-                 for k in range(steps)]
-        for t in range(steps):
-            total, weight = 0.0, 1.0
-            for k in range(t, steps):
-                total += weight * delta[k]
-                if terminated[k, n] or truncated[k, n]:
-                    break
-                weight *= gamma * lam
-            advantages[t, n] = total
-    return advantages
-
-
-@given(seed=SEEDS, steps=st.integers(1, 6), envs=st.integers(1, 3), gamma=st.floats(0.5, 1.0),
-       lam=st.floats(0.0, 1.0))
-def test_gae_against_brute_force(seed, steps, envs, gamma, lam):
-    rng = np.random.default_rng(seed)
-    rewards, values, next_values = (rng.standard_normal((steps, envs)) for _ in range(3))
-    terminated = (rng.random((steps, envs)) < 0.2).astype(np.float64)
-    truncated = (rng.random((steps, envs)) < 0.2).astype(np.float64)
-    out = ref.gae(rewards, values, next_values, terminated, truncated, gamma, lam)
-    expected = brute_force_gae(rewards, values, next_values, terminated, truncated, gamma, lam)
-    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
-
-
-def test_gae_bootstraps_on_truncation_and_not_on_termination():
-    ones = np.ones((1, 2))
-    out = ref.gae(ones, np.zeros((1, 2)), np.full((1, 2), 10.0), np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]),
-                  0.5, 0.9)
-    np.testing.assert_array_equal(out, [[1.0, 1.0 + 0.5 * 10.0]])
-
-
 # -- K-FAC, im2col / col2im ------------------------------------------------------------------------------------
 @given(seed=SEEDS, n=st.integers(1, 5), d=st.integers(1, 4))
 def test_kfac_factor_is_the_mean_outer_product(seed, n, d):

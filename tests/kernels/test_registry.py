@@ -11,8 +11,8 @@ import pytest
 import kernels
 from kernels import numpy_ref, registry
 
-OPS = ["adam", "col2im", "dense_delta", "dense_forward", "dense_param_grads", "gae", "gather_into", "im2col",
-       "kfac_factor", "log_softmax", "log_softmax_backward", "logsumexp", "matmul", "sgd", "softmax", "softmax_backward",
+OPS = ["adam", "col2im", "dense_delta", "dense_forward", "dense_param_grads", "gather_into", "im2col", "kfac_factor",
+       "log_softmax", "log_softmax_backward", "logsumexp", "matmul", "sgd", "softmax", "softmax_backward",
        "softmax_cross_entropy", "squared_error", "squared_error_backward"]
 
 
