@@ -11,7 +11,7 @@
 # # Kernels and performance: from ufuncs to a fused kernel to CUDA C, and why small networks need CUDA graphs
 #
 # Everything minirl computes runs through a few hot primitives (`kernels/`): a matrix product, the softmax
-# family, Adam's update, GAE, ... Each has several implementations in a registry, and you can swap them:
+# family, Adam's update, the dense layers, ... Each has several implementations in a registry, and you can swap them:
 #
 # | implementation | what it is |
 # |---|---|
