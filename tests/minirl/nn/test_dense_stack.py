@@ -159,10 +159,11 @@ def test_dense_stack_infer_takes_the_module_path_where_the_kernel_does_not_apply
         np.testing.assert_array_equal(stack(x.astype(np.float32)).numpy(), expected)
 
 
-def test_dense_stack_reports_a_layer_that_does_not_fit():
-    stack = DenseStack(nn.Linear(3, 4), nn.Tanh(), nn.Linear(5, 2))
+@pytest.mark.parametrize("container", [nn.Sequential, DenseStack])
+def test_a_layer_that_does_not_fit_is_reported_by_name_and_shapes(container):
+    model = container(nn.Linear(3, 4), nn.Tanh(), nn.Linear(5, 2))
     with pytest.raises(ValueError, match=r"linear: input of shape \(2, 4\) cannot be multiplied by weight of "
                                          r"shape \(2, 5\) \(expected input \(\.\.\., 5\)\)"):
-        stack(np.ones((2, 3), np.float32))
+        model(np.ones((2, 3), np.float32))
     with pytest.raises(TypeError, match=r"linear: input dtype float64 differs from weight dtype float32"):
-        stack(ad.tensor(np.ones((2, 3))))
+        model(ad.tensor(np.ones((2, 3))))
