@@ -15,6 +15,7 @@ ALGORITHMS = {
     "c51": "minirl.algos.c51:C51",
     "qrdqn": "minirl.algos.qrdqn:QRDQN",
     "rainbow": "minirl.algos.rainbow:Rainbow",
+    "cem": "minirl.algos.cem:CEM",
 }
 
 

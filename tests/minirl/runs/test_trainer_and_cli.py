@@ -48,7 +48,8 @@ def kill_at(monkeypatch, steps):
                                                     ("dqn", "CartPole-v1", 3000, 1700),
                                                     ("c51", "CartPole-v1", 2000, 1300),
                                                     ("qrdqn", "CartPole-v1", 2000, 1300),
-                                                    ("rainbow", "CartPole-v1", 2000, 1300)])
+                                                    ("rainbow", "CartPole-v1", 2000, 1300),
+                                                    ("cem", "CartPole-v1", 6000, 3100)])
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch, algo, env_id, steps, kill):
     whole, whole_dir = trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "whole", progress=False,
                                      checkpoint_every=500, evaluate_episodes=0)
@@ -64,7 +65,11 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatc
     assert strip(read_metrics(whole_dir)) == strip(read_metrics(cut_dir))
     if hasattr(whole, "Q"):
         np.testing.assert_array_equal(whole.Q, resumed.Q)
-    network = "policy" if hasattr(whole, "policy") else "q_network" if hasattr(whole, "q_network") else None
+    if hasattr(whole, "variance"):  # the search distribution of the cross-entropy method
+        np.testing.assert_array_equal(whole.mean, resumed.mean)
+        np.testing.assert_array_equal(whole.variance, resumed.variance)
+    network = next((name for name in ("policy", "q_network") if hasattr(getattr(whole, name, None), "state_dict")),
+                   None)
     if network:
         final, again = getattr(whole, network).state_dict(), getattr(resumed, network).state_dict()
         for (name, p), q in zip(final.items(), again.values()):
