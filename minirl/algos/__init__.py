@@ -16,6 +16,7 @@ ALGORITHMS = {
     "qrdqn": "minirl.algos.qrdqn:QRDQN",
     "rainbow": "minirl.algos.rainbow:Rainbow",
     "cem": "minirl.algos.cem:CEM",
+    "reinforce": "minirl.algos.reinforce:REINFORCE",
 }
 
 

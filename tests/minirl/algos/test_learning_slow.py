@@ -24,6 +24,11 @@ def assert_target(returns, threshold, at_least):
     assert sum(r >= threshold for r in returns) >= at_least, f"final returns per seed: {returns}"
 
 
+def test_reinforce_with_baseline_cartpole_final_policy_475_on_4_of_5_seeds_within_500k_steps():
+    assert get("reinforce").steps_for("CartPole-v1") <= 500_000
+    assert_target(final_returns("reinforce", "CartPole-v1", range(5)), 475, 4)
+
+
 def test_cem_cartpole_final_policy_475_on_5_of_5_seeds_within_100k_steps():
     assert get("cem").steps_for("CartPole-v1") <= 100_000
     assert_target(final_returns("cem", "CartPole-v1", range(5)), 475, 5)

@@ -1,0 +1,81 @@
+"""REINFORCE (book ch. 5.2, Algorithm 5.18): the returns (5.1), the loss, the policy-gradient identities it rests
+on (5.3)–(5.5), computed exactly by summing over the actions, and one fast learning run (the 5-seed target is in
+the slow suite)."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from minirl.algos import REINFORCE
+from minirl.algos.reinforce import reinforce_loss, rewards_to_go
+from minirl.distributions import Categorical
+
+
+def test_rewards_to_go_by_hand():
+    np.testing.assert_allclose(rewards_to_go([1.0, 2.0, 3.0], 0.5), [2.75, 3.5, 3.0])        # (5.1)
+    np.testing.assert_allclose(rewards_to_go([1.0, 2.0, 3.0], 0.5, tail=4.0), [3.25, 4.5, 5.0])  # cut by a time limit
+    np.testing.assert_allclose(rewards_to_go([1.0, 2.0, 3.0], 0.5, reward_to_go=False), [2.75] * 3)  # G_0 (B.58)
+
+
+def test_the_loss_is_minus_the_sum_of_log_probabilities_times_advantages_over_episodes():
+    log_probs = ad.tensor(np.log(np.array([0.5, 0.25, 0.125], dtype=np.float32)), requires_grad=True)
+    advantages = np.array([1.0, -2.0, 4.0])
+    loss = reinforce_loss(log_probs, advantages, num_episodes=2)
+    np.testing.assert_allclose(loss.item(), -(np.log(0.5) - 2 * np.log(0.25) + 4 * np.log(0.125)) / 2, rtol=1e-6)
+    loss.backward()
+    np.testing.assert_allclose(log_probs.grad.numpy(), -advantages / 2)
+
+
+def score_functions(logits):
+    """∇_z log π(a) for every action a of a softmax policy with logits z, by autodiff: (|A|, |A|)."""
+    rows = []
+    for a in range(len(logits)):
+        z = ad.tensor(logits, requires_grad=True)
+        Categorical(z[None]).log_prob(np.array([a])).sum().backward()
+        rows.append(z.grad.numpy())
+    return np.array(rows)
+
+
+def test_the_expected_score_is_zero_so_a_baseline_leaves_the_gradient_unbiased():
+    logits = np.array([0.3, -1.2, 2.0, 0.1])
+    probs = np.exp(logits) / np.exp(logits).sum()
+    scores = score_functions(logits)
+    np.testing.assert_allclose(probs @ scores, 0.0, atol=1e-12)  # E_a[∇ log π(a)] = 0 (EGLP)
+    rewards, baseline = np.array([1.0, 5.0, 2.0, -3.0]), 1.7
+    plain = probs @ (scores * rewards[:, None])
+    with_baseline = probs @ (scores * (rewards - baseline)[:, None])
+    np.testing.assert_allclose(with_baseline, plain, atol=1e-12)  # (5.4): the mean does not move
+
+
+def test_a_baseline_near_the_mean_return_lowers_the_variance():
+    logits = np.array([0.5, 0.0, -0.5])
+    probs = np.exp(logits) / np.exp(logits).sum()
+    scores, rewards = score_functions(logits), np.array([10.0, 11.0, 12.0])
+
+    def total_variance(baseline):  # E‖g − E g‖² of g = ∇ log π(a) (r(a) − b), a ~ π, exactly
+        g = scores * (rewards - baseline)[:, None]
+        mean = probs @ g
+        return float(probs @ ((g - mean) ** 2).sum(axis=1))
+
+    assert total_variance(probs @ rewards) < 0.05 * total_variance(0.0)  # (5.5)
+
+
+@pytest.mark.parametrize("switches", [{}, {"reward_to_go": False}, {"baseline": False}, {"normalize_advantages": False}])
+def test_each_switch_trains_and_resumes_from_a_checkpoint(tmp_path, switches):
+    agent = REINFORCE("CartPole-v1", seed=1, batch_episodes=2, **switches).learn(600)
+    assert agent.num_timesteps == 600 and agent.last_stats["batch_steps"] >= 2
+    agent.save(tmp_path / "reinforce.npz")
+    loaded = REINFORCE.load(tmp_path / "reinforce.npz")
+    obs = np.array([0.01, 0.02, -0.03, 0.04], dtype=np.float32)
+    assert loaded.act(obs) == agent.act(obs)
+
+
+def test_bad_settings_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"hidden: expected comma-separated positive layer sizes"):
+        REINFORCE("CartPole-v1", hidden="0")
+    with pytest.raises(ValueError, match=r"reinforce.batch_episodes: expected a value in \[1, inf\], got 0"):
+        REINFORCE("CartPole-v1", batch_episodes=0)
+
+
+def test_reinforce_with_a_baseline_learns_cartpole():
+    assert REINFORCE("CartPole-v1", seed=0).learn(30_000).evaluate(20)["mean_return"] >= 475
