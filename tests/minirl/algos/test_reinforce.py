@@ -79,3 +79,27 @@ def test_bad_settings_are_refused_by_name():
 
 def test_reinforce_with_a_baseline_learns_cartpole():
     assert REINFORCE("CartPole-v1", seed=0).learn(30_000).evaluate(20)["mean_return"] >= 475
+
+
+def test_reward_to_go_and_the_whole_return_agree_in_expectation():
+    """A two-step episode with a softmax policy per step: the estimators Σ_t ∇log π(a_t) G_0 (B.58) and
+    Σ_t ∇log π(a_t) G_t (5.1) have the same mean, over every trajectory weighted by its probability, since
+    a later action's score is uncorrelated with the rewards before it; the reward-to-go has less variance."""
+    gamma, z0, z1 = 0.9, np.array([0.2, -0.4, 1.0]), np.array([-0.3, 0.8, 0.0])
+    p0, p1 = (np.exp(z) / np.exp(z).sum() for z in (z0, z1))
+    s0, s1 = score_functions(z0), score_functions(z1)
+    r0, r1 = np.array([1.0, 3.0, -2.0]), np.array([4.0, 0.5, 2.0])
+    whole, to_go, weights = [], [], []
+    for a0 in range(3):
+        for a1 in range(3):
+            g0 = r0[a0] + gamma * r1[a1]
+            whole.append(np.concatenate([s0[a0] * g0, s1[a1] * g0]))
+            to_go.append(np.concatenate([s0[a0] * g0, s1[a1] * gamma * r1[a1]]))
+            weights.append(p0[a0] * p1[a1])
+    weights, whole, to_go = np.array(weights), np.array(whole), np.array(to_go)
+    np.testing.assert_allclose(weights @ to_go, weights @ whole, atol=1e-12)
+
+    def total_variance(g):
+        return float(weights @ ((g - weights @ g) ** 2).sum(axis=1))
+
+    assert total_variance(to_go) < total_variance(whole)
