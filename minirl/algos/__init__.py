@@ -17,6 +17,7 @@ ALGORITHMS = {
     "rainbow": "minirl.algos.rainbow:Rainbow",
     "cem": "minirl.algos.cem:CEM",
     "reinforce": "minirl.algos.reinforce:REINFORCE",
+    "a2c": "minirl.algos.a2c:A2C",
 }
 
 

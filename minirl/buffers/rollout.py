@@ -106,6 +106,15 @@ class RolloutBuffer:
         self.ready = True
         return self.advantages, self.returns
 
+    def batch(self) -> RolloutBatch:
+        """The whole rollout as one `RolloutBatch` of num_steps·num_envs samples, time-major (one gradient step on
+        all of it: A2C)."""
+        if not self.ready:
+            raise ValueError("RolloutBuffer.batch: call compute_returns_and_advantages first")
+        total = self.num_steps * self.num_envs
+        return RolloutBatch(*(getattr(self, name).reshape(total, *getattr(self, name).shape[2:])
+                              for name in RolloutBatch._fields))
+
     def minibatches(self, batch_size, rng=None):
         """Yield `RolloutBatch`es over a random permutation of the num_steps·num_envs samples; the last one holds
         the remainder when batch_size does not divide the total. `rng` is a Generator, a seed or None."""

@@ -29,6 +29,11 @@ def test_reinforce_with_baseline_cartpole_final_policy_475_on_4_of_5_seeds_withi
     assert_target(final_returns("reinforce", "CartPole-v1", range(5)), 475, 4)
 
 
+def test_a2c_cartpole_final_policy_475_on_4_of_5_seeds_within_200k_steps():
+    assert get("a2c").steps_for("CartPole-v1") <= 200_000
+    assert_target(final_returns("a2c", "CartPole-v1", range(5)), 475, 4)
+
+
 def test_cem_cartpole_final_policy_475_on_5_of_5_seeds_within_100k_steps():
     assert get("cem").steps_for("CartPole-v1") <= 100_000
     assert_target(final_returns("cem", "CartPole-v1", range(5)), 475, 5)
