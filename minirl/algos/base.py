@@ -163,6 +163,14 @@ class Agent:
         return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
                 "episodes": int(episodes), "returns": returns}
 
+    def make_vector_env(self, num_envs: int):
+        """The vector env of `num_envs` copies an agent trains on, seeded with the agent's seed."""
+        from minirl.envs import make_vec
+
+        if self.env_id is None:
+            raise ValueError(f"{self.name}: pass a registered environment id (it trains on a vector env of copies)")
+        return make_vec(self.env_id, num_envs, seed=self.seed)
+
     def evaluation_env(self):
         """A fresh copy of the environment, for `evaluate`."""
         from minirl.envs import make

@@ -42,7 +42,7 @@ import autodiff as ad
 from minirl.algos.base import Agent, Hyperparameter, linear_schedule
 from minirl.algos.q_networks import DUELING, QNetwork, as_batch, as_input
 from minirl.buffers import PrioritizedReplayBuffer, RankBasedReplayBuffer, ReplayBuffer
-from minirl.envs import make_vec, spaces
+from minirl.envs import spaces
 from minirl.nn.loss import huber_loss, mse_loss
 from minirl.optim.adam import Adam
 from minirl.optim.clip_grad import clip_grad_norm_
@@ -172,9 +172,7 @@ class DQN(Agent):
     def __init__(self, env, seed: int = 0, **overrides):
         super().__init__(env, seed, **overrides)
         hp = self.hp
-        if self.env_id is None:
-            raise ValueError(f"{self.name}: pass a registered environment id (it trains on a vector env of copies)")
-        self.envs = make_vec(self.env_id, hp["num_envs"], seed=seed)
+        self.envs = self.make_vector_env(hp["num_envs"])
         obs_space, act_space = self.envs.single_observation_space, self.envs.single_action_space
         if not isinstance(act_space, spaces.Discrete) or not isinstance(obs_space, spaces.Box):
             raise TypeError(f"{self.name}: needs a Box observation space and a Discrete action space (one Q-value "

@@ -18,7 +18,7 @@ import autodiff as ad
 from minirl.algos.base import Agent, Hyperparameter
 from minirl.algos.networks import ActorCritic
 from minirl.buffers import RolloutBuffer
-from minirl.envs import make_vec, spaces
+from minirl.envs import spaces
 from minirl.envs.wrappers.normalize import ObservationNormalizer, ReturnScaler
 
 # the hyperparameters of the rollout, the networks and the losses' weights, shared by the on-policy agents
@@ -50,9 +50,7 @@ class OnPolicyActorCritic(Agent):
     def __init__(self, env, seed: int = 0, **overrides):
         super().__init__(env, seed, **overrides)
         hp = self.hp
-        if self.env_id is None:
-            raise ValueError(f"{self.name}: pass a registered environment id (it trains on a vector env of copies)")
-        self.envs = make_vec(self.env_id, hp["num_envs"], seed=seed)
+        self.envs = self.make_vector_env(hp["num_envs"])
         obs_space, act_space = self.envs.single_observation_space, self.envs.single_action_space
         if not isinstance(obs_space, spaces.Box) or not isinstance(act_space, (spaces.Box, spaces.Discrete)):
             raise TypeError(f"{self.name}: needs a Box observation space and a Box or Discrete action space, got "
