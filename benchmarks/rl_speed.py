@@ -2,6 +2,7 @@
 the same settings, in one run; plus a profile of where our time goes.
 
 PPO: the widely used reference settings (4 envs × 128 steps, 4 epochs × 4 minibatches, 64-64 tanh networks).
+A2C: rl-zoo's CartPole settings (8 envs × 5 steps, n-step returns, one RMSprop step per rollout, 64-64 tanh).
 DQN: the single-file DQN's settings (CleanRL's dqn.py): 1 env, buffer 10k, batch 128, train every 10 steps, a
 hard copy to the target network every 500, Adam 2.5e-4, 120-84 ReLU, MSE loss, learning from step 10k; plain
 DQN targets (no Double DQN). Ours also clips the gradient norm at 10, which the reference does not.
@@ -17,7 +18,8 @@ Each is run `--repeats` times, ours and the reference alternately, and the best 
 `timeit` takes the best of its repeats: the other runs were slowed by the rest of the machine); all are recorded.
 A step count of 0 leaves that algorithm out.
 
-    python benchmarks/rl_speed.py [--ppo-steps 500000] [--dqn-steps 100000] [--repeats 3] [--no-reference] [--profile]
+    python benchmarks/rl_speed.py [--ppo-steps 500000] [--a2c-steps 200000] [--dqn-steps 100000] [--repeats 3]
+                                  [--no-reference] [--profile]
 """
 
 from __future__ import annotations
@@ -53,8 +55,14 @@ FAMILY = ("c51", "rainbow")
 FAMILY_SETTINGS = {k: v for k, v in DQN_SETTINGS.items() if k not in ("loss", "double_q")}
 
 
+# A2C: rl-zoo's CartPole settings (Stable-Baselines3's defaults): 8 envs × 5 steps, n-step returns, RMSprop 7e-4
+A2C_SETTINGS = dict(num_envs=8, num_steps=5, learning_rate=7e-4, anneal_lr=False, gamma=0.99, gae_lambda=1.0,
+                    ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, hidden="64,64", activation="tanh",
+                    normalize_advantages=False)
+
+
 def settings_for(algo: str) -> dict:
-    return {"ppo": PPO_SETTINGS, "dqn": DQN_SETTINGS}.get(algo, FAMILY_SETTINGS)
+    return {"ppo": PPO_SETTINGS, "a2c": A2C_SETTINGS, "dqn": DQN_SETTINGS}.get(algo, FAMILY_SETTINGS)
 
 
 @contextlib.contextmanager
@@ -145,12 +153,12 @@ def measure(algo: str, steps: int, repeats: int, reference: bool = True) -> dict
         ours_runs.append(ours(algo, steps))
         if reference:
             try:
-                from reference.torch_agents import torch_dqn, torch_ppo
+                from reference.torch_agents import torch_a2c, torch_dqn, torch_ppo
 
                 import torch
 
                 torch.set_num_threads(1)
-                reference_runs.append((torch_ppo if algo == "ppo" else torch_dqn)(steps))
+                reference_runs.append({"ppo": torch_ppo, "a2c": torch_a2c, "dqn": torch_dqn}[algo](steps))
             except ImportError as exc:
                 reference_runs.append(f"not measured: {exc}")
     best = max(ours_runs, key=lambda run: run["steps_per_second"])
@@ -169,6 +177,7 @@ def measure(algo: str, steps: int, repeats: int, reference: bool = True) -> dict
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ppo-steps", type=int, default=500_000)
+    parser.add_argument("--a2c-steps", type=int, default=200_000)
     parser.add_argument("--dqn-steps", type=int, default=100_000)
     parser.add_argument("--family-steps", type=int, default=50_000, help="steps of C51 and Rainbow (0: none)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternately; the best counts")
@@ -177,8 +186,10 @@ def main(argv=None):
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args(argv)
     record = {"benchmark": "rl_speed", "machine": describe(), "repeats": args.repeats, "ppo_settings": PPO_SETTINGS,
-              "dqn_settings": DQN_SETTINGS, "family_settings": FAMILY_SETTINGS, "results": {}}
-    runs = [(algo, steps) for algo, steps in (("ppo", args.ppo_steps), ("dqn", args.dqn_steps)) if steps > 0]
+              "a2c_settings": A2C_SETTINGS, "dqn_settings": DQN_SETTINGS, "family_settings": FAMILY_SETTINGS,
+              "results": {}}
+    chosen = (("ppo", args.ppo_steps), ("a2c", args.a2c_steps), ("dqn", args.dqn_steps))
+    runs = [(algo, steps) for algo, steps in chosen if steps > 0]
     for algo, steps in runs:
         result = measure(algo, steps, args.repeats, reference=not args.no_reference)
         if args.profile:

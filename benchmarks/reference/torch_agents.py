@@ -1,4 +1,4 @@
-"""PPO and DQN on PyTorch + Gymnasium, written the way the popular single-file implementations are, with
+"""PPO, A2C and DQN on PyTorch + Gymnasium, written the way the popular single-file implementations are, with
 the same settings as ours: the reference our speed is measured against, in the same run. Benchmarks only:
 nothing in the packages imports PyTorch.
 """
@@ -86,6 +86,69 @@ def torch_ppo(total_steps, num_envs=4, num_steps=128, epochs=4, minibatches=4, l
                 loss.backward()
                 nn.utils.clip_grad_norm_(params, max_grad_norm)
                 optimizer.step()
+    elapsed = time.perf_counter() - start
+    return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed,
+            "final_mean_return": float(np.mean(returns[-20:])) if returns else None}
+
+
+def torch_a2c(total_steps, num_envs=8, num_steps=5, lr=7e-4, gamma=0.99, ent_coef=0.0, vf_coef=0.5,
+              max_grad_norm=0.5, seed=0):
+    """A2C as the single-file implementations and Stable-Baselines3 write it: n-step returns bootstrapped from V
+    (GAE with λ = 1), one RMSprop step (α 0.99, ε 1e-5) on the whole rollout of num_envs × num_steps."""
+    import gymnasium as gym
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    envs = gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="sync")
+
+    def layer(n_in, n_out, gain):
+        lin = nn.Linear(n_in, n_out)
+        nn.init.orthogonal_(lin.weight, gain)
+        nn.init.zeros_(lin.bias)
+        return lin
+
+    critic = nn.Sequential(layer(4, 64, 2 ** 0.5), nn.Tanh(), layer(64, 64, 2 ** 0.5), nn.Tanh(), layer(64, 1, 1.0))
+    actor = nn.Sequential(layer(4, 64, 2 ** 0.5), nn.Tanh(), layer(64, 64, 2 ** 0.5), nn.Tanh(), layer(64, 2, 0.01))
+    params = list(critic.parameters()) + list(actor.parameters())
+    optimizer = torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-5)
+    obs_buf = torch.zeros((num_steps, num_envs, 4))
+    act_buf = torch.zeros((num_steps, num_envs), dtype=torch.long)
+    rew_buf, done_buf = torch.zeros((num_steps, num_envs)), torch.zeros((num_steps, num_envs))
+    obs, _ = envs.reset(seed=seed)
+    obs = torch.tensor(obs, dtype=torch.float32)
+    steps, returns, ep_ret = 0, [], np.zeros(num_envs)
+    start = time.perf_counter()
+    while steps < total_steps:
+        for t in range(num_steps):
+            with torch.no_grad():
+                action = torch.distributions.Categorical(logits=actor(obs)).sample()
+            obs_buf[t], act_buf[t] = obs, action
+            next_obs, reward, term, trunc, _ = envs.step(action.numpy())
+            ep_ret += reward
+            ended = np.logical_or(term, trunc)
+            returns.extend(ep_ret[ended])
+            ep_ret[ended] = 0
+            rew_buf[t] = torch.tensor(reward, dtype=torch.float32)
+            done_buf[t] = torch.tensor(ended, dtype=torch.float32)
+            obs = torch.tensor(next_obs, dtype=torch.float32)
+            steps += num_envs
+        with torch.no_grad():
+            running = critic(obs).flatten()
+            ret = torch.zeros_like(rew_buf)
+            for t in reversed(range(num_steps)):
+                running = rew_buf[t] + gamma * running * (1.0 - done_buf[t])
+                ret[t] = running
+        b_obs, b_act, b_ret = obs_buf.reshape(-1, 4), act_buf.reshape(-1), ret.reshape(-1)
+        dist = torch.distributions.Categorical(logits=actor(b_obs))
+        v = critic(b_obs).flatten()
+        adv = (b_ret - v).detach()
+        loss = (-(dist.log_prob(b_act) * adv).mean() - ent_coef * dist.entropy().mean()
+                + vf_coef * ((v - b_ret) ** 2).mean())
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, max_grad_norm)
+        optimizer.step()
     elapsed = time.perf_counter() - start
     return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed,
             "final_mean_return": float(np.mean(returns[-20:])) if returns else None}
