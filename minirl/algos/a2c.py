@@ -3,7 +3,7 @@ Mnih et al. 2016). The box, with its workers as the copies of a vector env:
 
     Master: for k = 0, 1, 2, ...                                                 `_train`
         (g_ψ, g_θ) = the sum of every worker's gradients                        one batch of all the copies
-        ψ ← ψ − η_ψ g_ψ;  θ ← θ + η_θ g_θ                                        one RMSprop step on the loss
+        ψ ← ψ − η_ψ g_ψ;  θ ← θ + η_θ g_θ                                        one RMSprop (or Adam) step
     Worker: run π_θ for L steps, keeping (S_t, A_t, R_t, S_{t+1})                `_collect_rollout` (on_policy.py)
         Â_t = R_t + γ V_ψ(S_{t+1}) − V_ψ(S_t)                                    GAE with λ = 0
         J(θ) = Σ_t log π_θ(A_t|S_t) Â_t,   J_V(ψ) = Σ_t Â_t²                      `a2c_losses`
@@ -20,6 +20,7 @@ from __future__ import annotations
 import autodiff as ad
 from minirl.algos.base import Hyperparameter
 from minirl.algos.on_policy import ON_POLICY, OnPolicyActorCritic
+from minirl.optim.adam import Adam
 from minirl.optim.clip_grad import clip_grad_norm_
 from minirl.optim.rmsprop import RMSprop
 
@@ -42,20 +43,24 @@ class A2C(OnPolicyActorCritic):
         # rl-zoo's CartPole settings for A2C (Stable-Baselines3's defaults): 8 copies × 5 steps, RMSprop 7e-4
         "num_envs": Hyperparameter(8, "environment copies stepped together (the workers)", low=1),
         "num_steps": Hyperparameter(5, "L: steps per copy in each rollout", low=1),
-        "learning_rate": Hyperparameter(7e-4, "RMSprop's step size at the start", low=0.0),
+        "learning_rate": Hyperparameter(7e-4, "the optimizer's step size at the start", low=0.0),
         "anneal_lr": Hyperparameter(False, "decay the learning rate linearly to 0 over training"),
         "gae_lambda": Hyperparameter(1.0, "λ of GAE: 0 the box's one-step TD error, 1 the n-step return",
                                      low=0.0, high=1.0),
         "ent_coef": Hyperparameter(0.0, "weight of the entropy bonus", low=0.0),
+        "optimizer": Hyperparameter("rmsprop", "rmsprop (as Mnih et al. and rl-zoo) or adam",
+                                    choices=("rmsprop", "adam")),
         "rms_alpha": Hyperparameter(0.99, "RMSprop's decay of the squared-gradient average", low=0.0, high=1.0),
-        "rms_eps": Hyperparameter(1e-5, "RMSprop's ε", low=0.0),
+        "rms_eps": Hyperparameter(1e-5, "the optimizer's ε (RMSprop's or Adam's)", low=0.0),
         "normalize_advantages": Hyperparameter(False, "normalize advantages within each rollout"),
     }
     default_steps = {"CartPole-v1": 200_000}
 
     def make_optimizer(self, parameters):
-        return RMSprop(parameters, lr=self.hp["learning_rate"], alpha=self.hp["rms_alpha"], eps=self.hp["rms_eps"],
-                       fused=True)
+        hp = self.hp
+        if hp["optimizer"] == "adam":
+            return Adam(parameters, lr=hp["learning_rate"], eps=hp["rms_eps"], fused=True)
+        return RMSprop(parameters, lr=hp["learning_rate"], alpha=hp["rms_alpha"], eps=hp["rms_eps"], fused=True)
 
     def _train(self, total_steps, hooks):
         hp = self.hp

@@ -17,7 +17,8 @@ Switches:
 - `normalize_advantages`: Â scaled to mean 0 and standard deviation 1 in each batch, as the book's CartPole code
   does with its discounted returns (L22755–23065).
 
-Episodes that a time limit cuts (truncation) were not over: with a baseline, their returns are completed by
+REINFORCE needs episodes that end: an environment without a time limit needs `max_episode_steps`, which cuts
+episodes as a time limit does. Episodes that a time limit cuts (truncation) were not over: with a baseline, their returns are completed by
 γ V(S_T) of the state they stopped in; without one, the missing tail counts as 0.
 """
 
@@ -66,6 +67,8 @@ class REINFORCE(EpisodicAgent):
         "max_grad_norm": Hyperparameter(0.5, "global gradient-norm clip of each update", low=0.0),
         "hidden": Hyperparameter("64,64", "hidden layer sizes of the policy and of the baseline"),
         "activation": Hyperparameter("tanh", "tanh or relu", choices=("tanh", "relu")),
+        "max_episode_steps": Hyperparameter(None, "cut episodes at this length (a truncation); None: the env's limit",
+                                            low=1),
     }
     default_steps = {"CartPole-v1": 200_000}
 
@@ -82,6 +85,12 @@ class REINFORCE(EpisodicAgent):
         self.policy = ActorCritic(obs_space, act_space, parse_hidden(self.hp["hidden"]), self.hp["activation"],
                                   rng=self.rng)
         self.discrete = isinstance(act_space, spaces.Discrete)
+        # Monte Carlo returns need episodes that end
+        self.max_episode_steps = self.hp["max_episode_steps"] or getattr(getattr(self.env, "spec", None),
+                                                                          "max_episode_steps", None)
+        if self.max_episode_steps is None:
+            raise ValueError(f"reinforce.max_episode_steps: {self.env_id or self.env} has no time limit, and "
+                             f"REINFORCE learns from whole episodes; pass max_episode_steps=N to cut them at N steps")
         actor = [p for name, p in self.policy.named_parameters() if not name.startswith("critic.")]
         self.optimizer = Adam(actor, lr=self.hp["learning_rate"], fused=True)
         self.baseline_optimizer = Adam(self.policy.critic.parameters(), lr=self.hp["baseline_learning_rate"],
@@ -129,6 +138,7 @@ class REINFORCE(EpisodicAgent):
             if hooks.on_step(self) is False:
                 return None
             obs = next_obs
+            truncated = truncated or len(rewards) >= self.max_episode_steps
             if terminated or truncated:
                 self.num_episodes += 1
                 hooks.on_episode(self, sum(rewards), len(rewards))

@@ -54,3 +54,10 @@ def test_a2c_runs_a_gaussian_policy():
 def test_bad_settings_are_refused_by_name():
     with pytest.raises(ValueError, match=r"a2c.gae_lambda: expected a value in \[0.0, 1.0\], got 2.0"):
         A2C("CartPole-v1", gae_lambda=2.0)
+
+
+def test_adam_instead_of_rmsprop():
+    from minirl.optim.adam import Adam
+
+    agent = A2C("CartPole-v1", seed=0, optimizer="adam").learn(400)
+    assert isinstance(agent.optimizer, Adam) and agent.num_timesteps == 400

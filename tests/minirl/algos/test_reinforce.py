@@ -103,3 +103,19 @@ def test_reward_to_go_and_the_whole_return_agree_in_expectation():
         return float(weights @ ((g - weights @ g) ** 2).sum(axis=1))
 
     assert total_variance(to_go) < total_variance(whole)
+
+
+def test_a_gaussian_policy_and_episodes_cut_at_max_episode_steps():
+    agent = REINFORCE("Pendulum-v1", seed=0, batch_episodes=2, max_episode_steps=50).learn(200)
+    assert agent.num_episodes == 4 and agent.last_stats["batch_steps"] == 100  # 50-step episodes, two per batch
+    assert -2.0 <= float(agent.act(np.zeros(3, dtype=np.float32))[0]) <= 2.0
+
+
+def test_an_environment_without_a_time_limit_needs_max_episode_steps():
+    from minirl.envs import make
+
+    env = make("CartPole-v1").unwrapped  # no TimeLimit, no spec
+    env.spec = None
+    with pytest.raises(ValueError, match=r"reinforce.max_episode_steps: .* has no time limit"):
+        REINFORCE(env)
+    assert REINFORCE(env, max_episode_steps=100).max_episode_steps == 100
