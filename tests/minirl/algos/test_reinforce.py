@@ -119,3 +119,25 @@ def test_an_environment_without_a_time_limit_needs_max_episode_steps():
     with pytest.raises(ValueError, match=r"reinforce.max_episode_steps: .* has no time limit"):
         REINFORCE(env)
     assert REINFORCE(env, max_episode_steps=100).max_episode_steps == 100
+
+
+def test_a_compatible_critic_gives_the_exact_policy_gradient():
+    """(2.173): with features φ(s, a) = ∇_θ log π(a|s) and w fitted by least squares to Q^π under π, the gradient
+    E[∇ log π Q_w] equals the true E[∇ log π Q^π]; a critic fitted on other features does not. Three states
+    with their own logits, a state distribution d(s), and Q^π(s, a) given; every expectation is a weighted sum."""
+    rng = np.random.default_rng(3)
+    d = np.array([0.5, 0.3, 0.2])
+    logits, q = rng.normal(size=(3, 4)), rng.normal(size=(3, 4)) * 5
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    # θ = all 12 logits; the score of (s, a) is e_a − π(·|s) in state s's block, zero elsewhere
+    phi = np.zeros((3, 4, 12))
+    for s in range(3):
+        phi[s, :, 4 * s:4 * s + 4] = score_functions(logits[s])
+    weight = d[:, None] * probs                                  # the probability of (s, a) under d and π
+    X, y, W = phi.reshape(12, 12), q.reshape(12), weight.reshape(12)
+    true_gradient = (W * y) @ X                                  # E[∇ log π Q^π]
+    w = np.linalg.lstsq(np.sqrt(W)[:, None] * X, np.sqrt(W) * y, rcond=None)[0]
+    np.testing.assert_allclose((W * (X @ w)) @ X, true_gradient, atol=1e-10)  # compatible: exact (2.173)
+    other = rng.normal(size=(12, 5))                             # a critic on features unrelated to the score
+    v = np.linalg.lstsq(np.sqrt(W)[:, None] * other, np.sqrt(W) * y, rcond=None)[0]
+    assert np.abs((W * (other @ v)) @ X - true_gradient).max() > 1e-3
