@@ -40,6 +40,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import Agent, Hyperparameter, linear_schedule
+from minirl.algos.networks import parse_hidden
 from minirl.algos.q_networks import DUELING, QNetwork, as_batch, as_input
 from minirl.buffers import PrioritizedReplayBuffer, RankBasedReplayBuffer, ReplayBuffer
 from minirl.envs import spaces
@@ -97,17 +98,6 @@ def weighted_mean(per_transition, weights=None):
 def _crossed(num_timesteps: int, step: int, interval: int) -> bool:
     """Whether the last vector step, of `step` environment steps, passed a multiple of `interval`."""
     return num_timesteps // interval > (num_timesteps - step) // interval
-
-
-def parse_hidden(value) -> tuple[int, ...]:
-    """"128,128" → (128, 128): the hidden layer sizes as the command line writes them."""
-    try:
-        sizes = tuple(int(h) for h in str(value).split(",") if h.strip())
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        raise ValueError(f"hidden: expected comma-separated positive layer sizes such as '128,128', got {value!r}")
-    return sizes
 
 
 class DQN(Agent):

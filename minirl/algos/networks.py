@@ -40,6 +40,17 @@ def mlp(sizes, rng: np.random.Generator, activation: str = "tanh", output_gain: 
     return nn.DenseStack(*layers)
 
 
+def parse_hidden(value) -> tuple[int, ...]:
+    """"128,128" → (128, 128): the hidden layer sizes as the command line writes them."""
+    try:
+        sizes = tuple(int(h) for h in str(value).split(",") if h.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"hidden: expected comma-separated positive layer sizes such as '128,128', got {value!r}")
+    return sizes
+
+
 def flat_dim(space) -> int:
     if isinstance(space, spaces.Box):
         return int(np.prod(space.shape))

@@ -16,7 +16,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import Agent, Hyperparameter
-from minirl.algos.networks import ActorCritic
+from minirl.algos.networks import ActorCritic, parse_hidden
 from minirl.buffers import RolloutBuffer
 from minirl.envs import spaces
 from minirl.envs.wrappers.normalize import ObservationNormalizer, ReturnScaler
@@ -44,6 +44,10 @@ ON_POLICY = {
 class OnPolicyActorCritic(Agent):
     """An actor-critic trained from rollouts of a vector env: subclasses write `make_optimizer` and `_train`."""
 
+    @classmethod
+    def check_hyperparameters(cls, values: dict) -> None:
+        parse_hidden(values["hidden"])
+
     def make_optimizer(self, parameters):
         raise NotImplementedError
 
@@ -55,8 +59,7 @@ class OnPolicyActorCritic(Agent):
         if not isinstance(obs_space, spaces.Box) or not isinstance(act_space, (spaces.Box, spaces.Discrete)):
             raise TypeError(f"{self.name}: needs a Box observation space and a Box or Discrete action space, got "
                             f"{obs_space} and {act_space}")
-        hidden = tuple(int(h) for h in str(hp["hidden"]).split(","))
-        self.policy = ActorCritic(obs_space, act_space, hidden, hp["activation"], rng=self.rng,
+        self.policy = ActorCritic(obs_space, act_space, parse_hidden(hp["hidden"]), hp["activation"], rng=self.rng,
                                   log_std_init=hp["log_std_init"])
         self.optimizer = self.make_optimizer(self.policy.parameters())
         self.discrete = isinstance(act_space, spaces.Discrete)

@@ -28,8 +28,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import EpisodicAgent, Hyperparameter, env_rng_state, restore_env_rng
-from minirl.algos.dqn import parse_hidden
-from minirl.algos.networks import ActorCritic
+from minirl.algos.networks import ActorCritic, parse_hidden
 from minirl.envs import spaces
 from minirl.optim.adam import Adam
 from minirl.optim.clip_grad import clip_grad_norm_
