@@ -10,14 +10,10 @@ import time
 import numpy as np
 
 
-def torch_ppo(total_steps, num_envs=4, num_steps=128, epochs=4, minibatches=4, lr=2.5e-4, gamma=0.99, lam=0.95,
-              clip=0.2, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, seed=0):
-    import gymnasium as gym
-    import torch
+def _critic_and_actor():
+    """CartPole's critic and actor, 4 → 64 → 64 tanh MLPs with orthogonal init (gain √2, 1 for the value, 0.01 for
+    the logits), built critic first as the single-file implementations do."""
     from torch import nn
-
-    torch.manual_seed(seed)
-    envs = gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="sync")
 
     def layer(n_in, n_out, gain):
         lin = nn.Linear(n_in, n_out)
@@ -27,6 +23,18 @@ def torch_ppo(total_steps, num_envs=4, num_steps=128, epochs=4, minibatches=4, l
 
     critic = nn.Sequential(layer(4, 64, 2 ** 0.5), nn.Tanh(), layer(64, 64, 2 ** 0.5), nn.Tanh(), layer(64, 1, 1.0))
     actor = nn.Sequential(layer(4, 64, 2 ** 0.5), nn.Tanh(), layer(64, 64, 2 ** 0.5), nn.Tanh(), layer(64, 2, 0.01))
+    return critic, actor
+
+
+def torch_ppo(total_steps, num_envs=4, num_steps=128, epochs=4, minibatches=4, lr=2.5e-4, gamma=0.99, lam=0.95,
+              clip=0.2, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, seed=0):
+    import gymnasium as gym
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    envs = gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="sync")
+    critic, actor = _critic_and_actor()
     params = list(critic.parameters()) + list(actor.parameters())
     optimizer = torch.optim.Adam(params, lr=lr, eps=1e-5)
     obs_buf = torch.zeros((num_steps, num_envs, 4))
@@ -101,15 +109,7 @@ def torch_a2c(total_steps, num_envs=8, num_steps=5, lr=7e-4, gamma=0.99, ent_coe
 
     torch.manual_seed(seed)
     envs = gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="sync")
-
-    def layer(n_in, n_out, gain):
-        lin = nn.Linear(n_in, n_out)
-        nn.init.orthogonal_(lin.weight, gain)
-        nn.init.zeros_(lin.bias)
-        return lin
-
-    critic = nn.Sequential(layer(4, 64, 2 ** 0.5), nn.Tanh(), layer(64, 64, 2 ** 0.5), nn.Tanh(), layer(64, 1, 1.0))
-    actor = nn.Sequential(layer(4, 64, 2 ** 0.5), nn.Tanh(), layer(64, 64, 2 ** 0.5), nn.Tanh(), layer(64, 2, 0.01))
+    critic, actor = _critic_and_actor()
     params = list(critic.parameters()) + list(actor.parameters())
     optimizer = torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-5)
     obs_buf = torch.zeros((num_steps, num_envs, 4))
