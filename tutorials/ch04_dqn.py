@@ -35,7 +35,6 @@ import numpy as np
 import autodiff as ad
 import minirl.envs as envs
 from minirl.algos import get
-from minirl.algos.base import TrainingHooks
 from minirl.algos.c51 import categorical_projection
 from minirl.algos.dqn import DQN, regression_loss, td_targets
 from minirl.algos.fitted_q import Transitions, fitted_q_iteration, model_transitions
@@ -43,7 +42,7 @@ from minirl.algos.q_networks import dueling_aggregate
 from minirl.algos.qrdqn import quantile_midpoints
 from minirl.buffers import PrioritizedReplayBuffer, RankBasedReplayBuffer
 from minirl.nn.loss import quantile_huber_loss
-from minirl.runs.evaluation import EvaluationHook
+from minirl.runs.evaluation import EpisodeReturns, EvaluationHook
 from minirl.tabular import MDP, OneHot, bellman_optimality_q, q_from_v, value_iteration
 from minirl.utils.tutorial import fast_mode, figure_dir, pyplot, save_figure, scale
 
@@ -510,18 +509,9 @@ save(fig, "fitted_q_iteration.png")
 #
 # The whole loop: ε-greedy acting, a replay memory, minibatch targets from a target network (here Double DQN's,
 # the CartPole default), a Huber loss, Adam. `EvaluationHook` runs the deterministic (greedy) policy every few
-# thousand steps; a small hook of our own records the return of every training episode (ε-greedy, so lower).
+# thousand steps; `EpisodeReturns` records the return of every training episode (ε-greedy, so lower).
 
 # %%
-class EpisodeReturns(TrainingHooks):
-    def __init__(self):
-        self.steps, self.returns = [], []
-
-    def on_episode(self, agent, episode_return, episode_length):
-        self.steps.append(agent.num_timesteps)
-        self.returns.append(episode_return)
-
-
 runs = {"dqn": scale(100_000, 4_000), "c51": scale(60_000, 2_000)}
 finals = {}
 fig, ax = plt.subplots(figsize=(7, 4.5))

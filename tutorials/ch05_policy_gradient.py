@@ -29,9 +29,9 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos import A2C, CEM, REINFORCE
-from minirl.algos.base import TrainingHooks
 from minirl.algos.reinforce import rewards_to_go
 from minirl.distributions import Categorical
+from minirl.runs.evaluation import EpisodeReturns
 from minirl.utils.tutorial import fast_mode, figure_dir, pyplot, save_figure, scale
 
 plt = pyplot()
@@ -119,20 +119,11 @@ np.testing.assert_allclose(rewards_to_go([1.0, 0.0, 0.0, 2.0], 0.9), [1 + 2 * 0.
 
 
 # %%
-class Curve(TrainingHooks):
-    def __init__(self):
-        self.steps, self.returns = [], []
-
-    def on_episode(self, agent, episode_return, episode_length):
-        self.steps.append(agent.num_timesteps)
-        self.returns.append(episode_return)
-
-
 steps = {"REINFORCE": scale(100_000, 4_000), "A2C": scale(200_000, 4_000), "CEM": scale(50_000, 4_000)}
 agents = {"REINFORCE": REINFORCE, "A2C": A2C, "CEM": CEM}
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for name, cls in agents.items():
-    curve, agent = Curve(), cls("CartPole-v1", seed=0)
+    curve, agent = EpisodeReturns(), cls("CartPole-v1", seed=0)
     agent.learn(steps[name], curve)
     final = agent.evaluate(scale(20, 3))["mean_return"]
     print(f"{name}: {agent.num_timesteps} steps, {agent.num_episodes} episodes, final policy {final:.1f}")

@@ -10,6 +10,13 @@ import time
 import numpy as np
 
 
+def _measured(steps, start, returns):
+    """Steps per second since `start`, and the mean return of the last 20 episodes."""
+    elapsed = time.perf_counter() - start
+    return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed,
+            "final_mean_return": float(np.mean(returns[-20:])) if returns else None}
+
+
 def _critic_and_actor():
     """CartPole's critic and actor, 4 → 64 → 64 tanh MLPs with orthogonal init (gain √2, 1 for the value, 0.01 for
     the logits), built critic first as the single-file implementations do."""
@@ -94,9 +101,7 @@ def torch_ppo(total_steps, num_envs=4, num_steps=128, epochs=4, minibatches=4, l
                 loss.backward()
                 nn.utils.clip_grad_norm_(params, max_grad_norm)
                 optimizer.step()
-    elapsed = time.perf_counter() - start
-    return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed,
-            "final_mean_return": float(np.mean(returns[-20:])) if returns else None}
+    return _measured(steps, start, returns)
 
 
 def torch_a2c(total_steps, num_envs=8, num_steps=5, lr=7e-4, gamma=0.99, ent_coef=0.0, vf_coef=0.5,
@@ -149,9 +154,7 @@ def torch_a2c(total_steps, num_envs=8, num_steps=5, lr=7e-4, gamma=0.99, ent_coe
         loss.backward()
         nn.utils.clip_grad_norm_(params, max_grad_norm)
         optimizer.step()
-    elapsed = time.perf_counter() - start
-    return {"steps": steps, "seconds": elapsed, "steps_per_second": steps / elapsed,
-            "final_mean_return": float(np.mean(returns[-20:])) if returns else None}
+    return _measured(steps, start, returns)
 
 
 def torch_dqn(total_steps, buffer_size=10_000, batch_size=128, train_frequency=10, target_interval=500,

@@ -1,4 +1,5 @@
-"""Periodic evaluation during training: the deterministic policy's mean return every `every` steps.
+"""Records taken during training: the deterministic policy's mean return every `every` steps (`EvaluationHook`),
+and the return of every training episode (`EpisodeReturns`, the learning curve a tutorial plots).
 
 The learning targets ("≥ 475 within 100k steps") are read off this record: the first evaluation that reaches
 the threshold, if any, and its step. With ``stop_at_threshold`` training ends there.
@@ -38,3 +39,15 @@ class EvaluationHook(TrainingHooks):
     def on_episode(self, agent, episode_return, episode_length):
         if self.inner is not None:
             self.inner.on_episode(agent, episode_return, episode_length)
+
+
+class EpisodeReturns(TrainingHooks):
+    """The step count and return of every training episode as it ends (exploring, so below the greedy policy's)."""
+
+    def __init__(self):
+        self.steps: list[int] = []
+        self.returns: list[float] = []
+
+    def on_episode(self, agent, episode_return, episode_length):
+        self.steps.append(agent.num_timesteps)
+        self.returns.append(episode_return)
