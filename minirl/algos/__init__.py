@@ -18,6 +18,7 @@ ALGORITHMS = {
     "cem": "minirl.algos.cem:CEM",
     "reinforce": "minirl.algos.reinforce:REINFORCE",
     "a2c": "minirl.algos.a2c:A2C",
+    "a3c": "minirl.algos.a3c:A3C",
 }
 
 

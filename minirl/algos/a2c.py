@@ -64,10 +64,7 @@ class A2C(OnPolicyActorCritic):
 
     def _train(self, total_steps, hooks):
         hp = self.hp
-        if self._obs is None:
-            self._obs, _ = self.envs.reset(seed=self.seed)
-            if self.obs_normalizer is not None:
-                self.obs_normalizer.update(self._obs)
+        self._begin()
         while self.num_timesteps < total_steps:
             if hp["anneal_lr"]:
                 self.optimizer.param_groups[0]["lr"] = hp["learning_rate"] * (1.0 - self.num_timesteps / total_steps)
@@ -77,6 +74,13 @@ class A2C(OnPolicyActorCritic):
             hooks.on_boundary(self)
 
     def _update(self) -> dict:
+        stats = self.compute_gradients()
+        self.optimizer.step()
+        return stats
+
+    def compute_gradients(self) -> dict:
+        """The worker's part of the box: the gradients of the losses on the rollout in the buffer, clipped, left in
+        the parameters' `.grad` (A3C's workers send them to the shared parameters instead of stepping here)."""
         hp, batch = self.hp, self.buffer.batch()
         x = ad.tensor(batch.obs)
         policy_loss, value_loss, entropy = a2c_losses(self.policy.distribution(x), self.policy.value(x),
@@ -86,7 +90,6 @@ class A2C(OnPolicyActorCritic):
         self.optimizer.zero_grad()
         loss.backward()
         clip_grad_norm_(self.optimizer.param_groups[0]["params"], hp["max_grad_norm"])
-        self.optimizer.step()
         return {"policy_loss": policy_loss.item(), "value_loss": value_loss.item(), "entropy": entropy.item()}
 
 

@@ -85,6 +85,8 @@ class Agent:
 
     def __init__(self, env, seed: int = 0, **overrides):
         self.env_id = env if isinstance(env, str) else getattr(getattr(env, "spec", None), "id", None)
+        # a function that makes the environment (no registered id): the vector agents build their copies with it
+        self.env_factory = env if is_env_factory(env) else None
         self.seed = int(seed)
         self.hp = self.resolve_hyperparameters(self.env_id, overrides)
         self.rng = np.random.default_rng(self.seed)
@@ -164,21 +166,28 @@ class Agent:
                 "episodes": int(episodes), "returns": returns}
 
     def make_vector_env(self, num_envs: int):
-        """The vector env of `num_envs` copies an agent trains on, seeded with the agent's seed."""
+        """The vector env of `num_envs` copies an agent trains on, seeded with the agent's seed: from the registered
+        id, or `num_envs` calls of the environment factory the agent was given."""
         from minirl.envs import make_vec
+        from minirl.envs.vector import SyncVectorEnv
 
-        if self.env_id is None:
-            raise ValueError(f"{self.name}: pass a registered environment id (it trains on a vector env of copies)")
-        return make_vec(self.env_id, num_envs, seed=self.seed)
+        if self.env_id is not None:
+            return make_vec(self.env_id, num_envs, seed=self.seed)
+        if self.env_factory is not None:
+            return SyncVectorEnv([self.env_factory] * num_envs)
+        raise ValueError(f"{self.name}: it trains on a vector env of copies, so it needs a registered environment id "
+                         f"or a function that makes the environment; it was given an environment object without an id")
 
     def evaluation_env(self):
         """A fresh copy of the environment, for `evaluate`."""
         from minirl.envs import make
 
-        if self.env_id is None:
-            raise ValueError(f"{self.name}.evaluate: the agent was built on an environment without a registered id; "
-                             f"pass evaluate(env=...)")
-        return make(self.env_id)
+        if self.env_id is not None:
+            return make(self.env_id)
+        if self.env_factory is not None:
+            return self.env_factory()
+        raise ValueError(f"{self.name}.evaluate: the agent was built on an environment without a registered id; "
+                         f"pass evaluate(env=...)")
 
     # -- saving and loading -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -269,6 +278,11 @@ def _coerce(value, default, name):
     except ValueError:
         raise ValueError(f"{name}: expected a {type(default).__name__}, got {value!r}") from None
     return value
+
+
+def is_env_factory(env) -> bool:
+    """Whether `env` makes environments (a function, or an environment class) rather than being one."""
+    return callable(env) and (isinstance(env, type) or not hasattr(env, "step"))
 
 
 def env_rng_state(env) -> dict:

@@ -67,9 +67,10 @@ class OnPolicyActorCritic(Agent):
                                     () if self.discrete else act_space.shape,
                                     action_dtype=np.int64 if self.discrete else np.float32)
         # the normalizers the NormalizeObservation / NormalizeReward wrappers use, held here so that the copies
-        # keep raw observations and rewards (the logged returns are the environment's own)
-        self.obs_normalizer = ObservationNormalizer(obs_space.shape, clip=10.0) if hp["normalize_obs"] else None
-        self.reward_scaler = ReturnScaler(hp["num_envs"], hp["gamma"]) if hp["normalize_reward"] else None
+        # keep raw observations and rewards (the logged returns are the environment's own); an agent whose table
+        # lacks these settings (A3C) has neither
+        self.obs_normalizer = ObservationNormalizer(obs_space.shape, clip=10.0) if hp.get("normalize_obs") else None
+        self.reward_scaler = ReturnScaler(hp["num_envs"], hp["gamma"]) if hp.get("normalize_reward") else None
         self.action_low, self.action_high = (None, None) if self.discrete else (act_space.low, act_space.high)
         self._obs = None  # the current observations of the copies (raw), between rollouts
         self.episode_returns = np.zeros(hp["num_envs"])
@@ -94,6 +95,13 @@ class OnPolicyActorCritic(Agent):
         return action[0] if single else action
 
     # -- the rollout -----------------------------------------------------------------------------------------
+    def _begin(self) -> None:
+        """The copies' first reset (seeded), unless a rollout already left observations (or a checkpoint did)."""
+        if self._obs is None:
+            self._obs, _ = self.envs.reset(seed=self.seed)
+            if self.obs_normalizer is not None:
+                self.obs_normalizer.update(self._obs)
+
     def _collect_rollout(self, hooks) -> bool:
         """Fill the rollout buffer with num_steps steps of every copy, then GAE; True if a hook asked to stop."""
         hp, buffer = self.hp, self.buffer

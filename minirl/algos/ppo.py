@@ -92,10 +92,7 @@ class PPO(OnPolicyActorCritic):
     def _train(self, total_steps, hooks):
         hp = self.hp
         batch = hp["num_envs"] * hp["num_steps"]
-        if self._obs is None:
-            self._obs, _ = self.envs.reset(seed=self.seed)
-            if self.obs_normalizer is not None:
-                self.obs_normalizer.update(self._obs)
+        self._begin()
         while self.num_timesteps < total_steps:
             progress = self.num_timesteps / total_steps
             if hp["anneal_lr"]:

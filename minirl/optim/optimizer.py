@@ -327,6 +327,12 @@ class Optimizer:
         for param, grad, state, step in units:
             update(param, grad, state, step, group)
 
+    def update_arrays(self, param, grad, state: dict, step: int = 1, group: int = 0) -> None:
+        """The rule once on arrays the optimizer does not hold: `param` updated in place from `grad` with the
+        state arrays `state` (updated in place), under the settings of param group `group`. A3C's workers apply
+        their gradients to the parameters and statistics they share this way (`minirl.algos.a3c`)."""
+        self._fused_update(param, grad, state, step, self.param_groups[group])
+
     # -- saving and resuming ----------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """``{"state": {index: {"step", <state arrays>}}, "param_groups": [{hyper-parameters, "params":

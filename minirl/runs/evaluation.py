@@ -7,6 +7,8 @@ the threshold, if any, and its step. With ``stop_at_threshold`` training ends th
 
 from __future__ import annotations
 
+import time
+
 from minirl.algos.base import TrainingHooks
 
 
@@ -42,12 +44,16 @@ class EvaluationHook(TrainingHooks):
 
 
 class EpisodeReturns(TrainingHooks):
-    """The step count and return of every training episode as it ends (exploring, so below the greedy policy's)."""
+    """The step count, the seconds since this hook was made, and the return of every training episode as it ends
+    (exploring, so below the greedy policy's)."""
 
     def __init__(self):
+        self.start = time.perf_counter()
         self.steps: list[int] = []
+        self.seconds: list[float] = []
         self.returns: list[float] = []
 
     def on_episode(self, agent, episode_return, episode_length):
         self.steps.append(agent.num_timesteps)
+        self.seconds.append(time.perf_counter() - self.start)
         self.returns.append(episode_return)

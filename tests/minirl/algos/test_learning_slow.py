@@ -34,6 +34,11 @@ def test_a2c_cartpole_final_policy_475_on_4_of_5_seeds_within_200k_steps():
     assert_target(final_returns("a2c", "CartPole-v1", range(5)), 475, 4)
 
 
+def test_a3c_with_two_workers_cartpole_final_policy_475_on_3_of_5_seeds_within_300k_steps():
+    assert get("a3c").steps_for("CartPole-v1") <= 300_000
+    assert_target(final_returns("a3c", "CartPole-v1", range(5), num_workers=2), 475, 3)
+
+
 def test_cem_cartpole_final_policy_475_on_5_of_5_seeds_within_100k_steps():
     assert get("cem").steps_for("CartPole-v1") <= 100_000
     assert_target(final_returns("cem", "CartPole-v1", range(5)), 475, 5)
