@@ -11,6 +11,7 @@ ALGORITHMS = {
     "random": "minirl.algos.random_agent:RandomAgent",
     "q_learning": "minirl.algos.tabular_q:TabularQLearning",
     "ppo": "minirl.algos.ppo:PPO",
+    "ppo_penalty": "minirl.algos.ppo:PPOPenalty",
     "dqn": "minirl.algos.dqn:DQN",
     "c51": "minirl.algos.c51:C51",
     "qrdqn": "minirl.algos.qrdqn:QRDQN",

@@ -80,8 +80,13 @@ class ActorCritic(nn.Module):
         return self.critic(obs).reshape(-1)
 
     def distribution(self, obs):
-        head = self.actor(obs)
-        return Categorical(head) if self.discrete else DiagGaussian(head, self.log_std)
+        return self.distribution_from(self.actor(obs))
+
+    def distribution_from(self, head, log_std=None):
+        """π(·|s) from the actor's output for s (and a log std other than the current one, for a Gaussian)."""
+        if self.discrete:
+            return Categorical(head)
+        return DiagGaussian(head, self.log_std if log_std is None else log_std)
 
 
 class NatureCNN(nn.Module):

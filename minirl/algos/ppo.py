@@ -1,6 +1,6 @@
-"""PPO-Clip: proximal policy optimization with a clipped surrogate objective.
+"""PPO: proximal policy optimization, with a clipped surrogate (PPO-Clip) or a KL penalty (PPO-Penalty).
 
-Book ch. 5.8, Algorithm 5.24 (appendix B.69); Schulman et al. 2017. The book's box, line by line:
+Book ch. 5.8, Algorithms 5.24 and 5.23 (appendix B.69, B.68); Schulman et al. 2017. PPO-Clip's box, line by line:
 
     for k = 0, 1, 2, ...                                   `_train`: one iteration per rollout
         run π_θk in the environment, store trajectories D_k    `_collect_rollout` (on_policy.py)
@@ -10,6 +10,16 @@ Book ch. 5.8, Algorithm 5.24 (appendix B.69); Schulman et al. 2017. The book's b
             ℓ_t(θ') = π_θ'(A_t|S_t) / π_θk(A_t|S_t)            (5.39)  ratio
             max 1/|D_k|T Σ min(ℓ_t Â_t, clip(ℓ_t, 1−ε, 1+ε) Â_t)  (5.40)-(5.41)  `ppo_losses`
         for b = 1..B: gradient descent on (V_φ(S_t) − Ĝ_t)²   the value loss, in the same minibatch steps
+
+PPO-Penalty (`loss="penalty"`, or the agent `ppo_penalty`) runs the same rollout and the same epochs with the
+KL-penalised objective instead, and adapts the penalty's weight λ after each update:
+
+    J_PPO(θ) = Σ_t ℓ_t(θ) Â_t − λ Ê_t[D_KL(π_old(·|S_t) ‖ π_θ(·|S_t))]      (5.37)      `ppo_penalty_loss`
+    d = Ê_t[D_KL(π_old ‖ π_θ)] after the epochs:                                          `adapt_kl_coef`
+        d < d_target / a:  λ ← λ / b;     d > d_target · a:  λ ← λ · b        (a = 1.5, b = 2)
+
+The KL is the distributions' own (closed form), against π_old as the rollout saw it. The box's M policy steps
+and B value steps are the same minibatch steps here, on the summed loss, as for PPO-Clip.
 
 Implementation details (those of the PPO implementation studies, Engstrom et al. 2020, Huang et al. 2022):
  1. vectorized environments; a truncated episode bootstraps from the value of its true final observation,
@@ -57,8 +67,28 @@ def ppo_losses(dist, values, actions, old_log_probs, old_values, advantages, ret
     return policy_loss, value_loss, entropy, stats
 
 
+def ppo_penalty_loss(dist, old_dist, actions, old_log_probs, advantages, kl_coef, normalize_advantages=True):
+    """−J_PPO(θ) of (5.37), averaged over the minibatch, and the mean KL(π_old ‖ π_θ) it penalises."""
+    if normalize_advantages and advantages.size > 1:
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    ratio = ad.exp(dist.log_prob(actions) - old_log_probs)  # ℓ_t(θ) = π_θ(A|S) / π_old(A|S)
+    kl = old_dist.kl(dist).mean()                            # Ê_t[D_KL(π_old(·|S_t) ‖ π_θ(·|S_t))]
+    return -(ratio * ad.tensor(advantages.astype(ratio.dtype))).mean() + kl_coef * kl, kl
+
+
+def adapt_kl_coef(kl_coef: float, kl: float, kl_target: float, a: float = 1.5, b: float = 2.0) -> float:
+    """Algorithm 5.23's rule for λ: halve it when the update moved the policy less than d_target / a, double it
+    when more than d_target · a (a = 1.5, b = 2 in the book)."""
+    if kl < kl_target / a:
+        return kl_coef / b
+    if kl > kl_target * a:
+        return kl_coef * b
+    return kl_coef
+
+
 class PPO(OnPolicyActorCritic):
-    """PPO-Clip with GAE, vectorized environments and minibatch epochs (Algorithm 5.24)."""
+    """PPO-Clip (Algorithm 5.24), or PPO-Penalty (Algorithm 5.23) with `loss="penalty"`, with GAE, vectorized
+    environments and minibatch epochs."""
 
     name = "ppo"
     hyperparameters = {
@@ -70,6 +100,10 @@ class PPO(OnPolicyActorCritic):
         "clip_value_loss": Hyperparameter(True, "clip the value update around the old values, like the ratio"),
         "normalize_advantages": Hyperparameter(True, "normalize advantages within each minibatch"),
         "target_kl": Hyperparameter(None, "stop the epochs early when the approximate KL exceeds it (None: never)"),
+        "loss": Hyperparameter("clip", "clip: PPO-Clip (5.38); penalty: PPO-Penalty's KL-penalised objective (5.37)",
+                               choices=("clip", "penalty")),
+        "kl_coef": Hyperparameter(1.0, "λ, PPO-Penalty's initial weight of the KL penalty", low=0.0),
+        "kl_target": Hyperparameter(0.01, "d_target, the KL per update PPO-Penalty's λ adapts towards", low=0.0),
     }
     default_steps = {"CartPole-v1": 100_000, "Pendulum-v1": 300_000}
     env_defaults = {
@@ -84,6 +118,10 @@ class PPO(OnPolicyActorCritic):
                         "normalize_reward": True, "clip_value_loss": False, "log_std_init": -0.5,
                         "max_grad_norm": 0.5},
     }
+
+    def __init__(self, env, seed: int = 0, **overrides):
+        super().__init__(env, seed, **overrides)
+        self.kl_coef = float(self.hp["kl_coef"])  # λ, adapted after every PPO-Penalty update
 
     def make_optimizer(self, parameters):
         return Adam(parameters, lr=self.hp["learning_rate"], eps=1e-5, fused=True)  # ε = 1e-5 (detail 2)
@@ -106,6 +144,9 @@ class PPO(OnPolicyActorCritic):
     def _update(self, clip_coef, minibatch_size):
         hp, stats = self.hp, {}
         params = list(self.policy.parameters())
+        penalty = hp["loss"] == "penalty"
+        if penalty:  # π_old: the actor's outputs on every sample of the rollout, before the update
+            old_heads, old_log_std = self._actor_outputs()
         for _ in range(hp["update_epochs"]):
             for mb in self.buffer.minibatches(minibatch_size, self.rng):
                 x = ad.tensor(mb.obs)
@@ -114,6 +155,10 @@ class PPO(OnPolicyActorCritic):
                 policy_loss, value_loss, entropy, stats = ppo_losses(
                     dist, values, mb.actions, mb.log_probs, mb.values, mb.advantages, mb.returns, clip_coef,
                     hp["clip_value_loss"], hp["normalize_advantages"])
+                if penalty:  # the same minibatch step on (5.37) instead of the clipped surrogate
+                    old_dist = self.policy.distribution_from(ad.tensor(old_heads[mb.index]), old_log_std)
+                    policy_loss, kl = ppo_penalty_loss(dist, old_dist, mb.actions, mb.log_probs, mb.advantages,
+                                                       self.kl_coef, hp["normalize_advantages"])
                 loss = policy_loss - hp["ent_coef"] * entropy + hp["vf_coef"] * value_loss
                 self.optimizer.zero_grad()
                 loss.backward()
@@ -122,6 +167,36 @@ class PPO(OnPolicyActorCritic):
             if hp["target_kl"] is not None and stats.get("approx_kl", 0.0) > hp["target_kl"]:
                 break
         stats.update(policy_loss=policy_loss.item(), value_loss=value_loss.item(), entropy=entropy.item())
+        if penalty:  # d = Ê_t[D_KL(π_old ‖ π_θ)] over the whole rollout, then λ's rule
+            with ad.no_grad():
+                old_dist = self.policy.distribution_from(ad.tensor(old_heads), old_log_std)
+                stats["kl"] = old_dist.kl(self.policy.distribution(ad.tensor(self.buffer.batch().obs))).mean().item()
+            stats["kl_coef"] = self.kl_coef = adapt_kl_coef(self.kl_coef, stats["kl"], hp["kl_target"])
         return stats
 
-__all__ = ["PPO", "ppo_losses"]
+    def _actor_outputs(self):
+        """The actor's outputs on the whole rollout (in `buffer.batch()` order) and its log std, as constants."""
+        with ad.no_grad():
+            heads = self.policy.actor(ad.tensor(self.buffer.batch().obs)).numpy()
+        log_std = None if self.policy.discrete else ad.tensor(self.policy.log_std.numpy().copy())
+        return heads, log_std
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "kl_coef": self.kl_coef}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.kl_coef = float(state["kl_coef"])
+
+
+class PPOPenalty(PPO):
+    """PPO-Penalty (Algorithm 5.23): PPO's rollout and epochs on the KL-penalised objective (5.37)."""
+
+    name = "ppo_penalty"
+    hyperparameters = {**PPO.hyperparameters,
+                       "loss": Hyperparameter("penalty", "penalty: the KL-penalised objective (5.37); clip: PPO-Clip",
+                                              choices=("clip", "penalty"))}
+    env_defaults = {env: {k: v for k, v in table.items() if k != "target_kl"}
+                    for env, table in PPO.env_defaults.items()}
+
+__all__ = ["PPO", "PPOPenalty", "adapt_kl_coef", "ppo_losses", "ppo_penalty_loss"]

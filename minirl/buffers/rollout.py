@@ -28,6 +28,7 @@ class RolloutBatch(NamedTuple):
     values: np.ndarray
     advantages: np.ndarray
     returns: np.ndarray
+    index: np.ndarray  # where each sample sits in `batch()`'s order (to look up what was computed for all of them)
 
 
 class RolloutBuffer:
@@ -48,6 +49,7 @@ class RolloutBuffer:
         self.final_values = np.zeros(grid, dtype=np.float32)  # V(final observation) on truncated steps
         self.advantages = np.zeros(grid, dtype=np.float32)
         self.returns = np.zeros(grid, dtype=np.float32)
+        self.index = np.arange(self.num_steps * self.num_envs).reshape(grid)
         self.step = 0  # how many steps are stored
         self.ready = False  # advantages and returns are computed
 
