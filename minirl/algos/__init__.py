@@ -20,6 +20,7 @@ ALGORITHMS = {
     "reinforce": "minirl.algos.reinforce:REINFORCE",
     "a2c": "minirl.algos.a2c:A2C",
     "a3c": "minirl.algos.a3c:A3C",
+    "trpo": "minirl.algos.trpo:TRPO",
 }
 
 

@@ -145,8 +145,8 @@ class PPO(OnPolicyActorCritic):
         hp, stats = self.hp, {}
         params = list(self.policy.parameters())
         penalty = hp["loss"] == "penalty"
-        if penalty:  # π_old: the actor's outputs on every sample of the rollout, before the update
-            old_heads, old_log_std = self._actor_outputs()
+        if penalty:  # π_old, before the update
+            old_policy = self._old_policy()
         for _ in range(hp["update_epochs"]):
             for mb in self.buffer.minibatches(minibatch_size, self.rng):
                 x = ad.tensor(mb.obs)
@@ -156,8 +156,7 @@ class PPO(OnPolicyActorCritic):
                     dist, values, mb.actions, mb.log_probs, mb.values, mb.advantages, mb.returns, clip_coef,
                     hp["clip_value_loss"], hp["normalize_advantages"])
                 if penalty:  # the same minibatch step on (5.37) instead of the clipped surrogate
-                    old_dist = self.policy.distribution_from(ad.tensor(old_heads[mb.index]), old_log_std)
-                    policy_loss, kl = ppo_penalty_loss(dist, old_dist, mb.actions, mb.log_probs, mb.advantages,
+                    policy_loss, kl = ppo_penalty_loss(dist, old_policy(mb.index), mb.actions, mb.log_probs, mb.advantages,
                                                        self.kl_coef, hp["normalize_advantages"])
                 loss = policy_loss - hp["ent_coef"] * entropy + hp["vf_coef"] * value_loss
                 self.optimizer.zero_grad()
@@ -169,17 +168,9 @@ class PPO(OnPolicyActorCritic):
         stats.update(policy_loss=policy_loss.item(), value_loss=value_loss.item(), entropy=entropy.item())
         if penalty:  # d = Ê_t[D_KL(π_old ‖ π_θ)] over the whole rollout, then λ's rule
             with ad.no_grad():
-                old_dist = self.policy.distribution_from(ad.tensor(old_heads), old_log_std)
-                stats["kl"] = old_dist.kl(self.policy.distribution(ad.tensor(self.buffer.batch().obs))).mean().item()
+                stats["kl"] = old_policy().kl(self.policy.distribution(ad.tensor(self.buffer.batch().obs))).mean().item()
             stats["kl_coef"] = self.kl_coef = adapt_kl_coef(self.kl_coef, stats["kl"], hp["kl_target"])
         return stats
-
-    def _actor_outputs(self):
-        """The actor's outputs on the whole rollout (in `buffer.batch()` order) and its log std, as constants."""
-        with ad.no_grad():
-            heads = self.policy.actor(ad.tensor(self.buffer.batch().obs)).numpy()
-        log_std = None if self.policy.discrete else ad.tensor(self.policy.log_std.numpy().copy())
-        return heads, log_std
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "kl_coef": self.kl_coef}

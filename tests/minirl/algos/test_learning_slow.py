@@ -44,7 +44,7 @@ def test_cem_cartpole_final_policy_475_on_5_of_5_seeds_within_100k_steps():
     assert_target(final_returns("cem", "CartPole-v1", range(5)), 475, 5)
 
 
-@pytest.mark.parametrize("algo", ["ppo", "ppo_penalty", "dqn", "c51", "qrdqn", "rainbow"])
+@pytest.mark.parametrize("algo", ["ppo", "ppo_penalty", "trpo", "dqn", "c51", "qrdqn", "rainbow"])
 def test_cartpole_final_policy_475_on_4_of_5_seeds_within_100k_steps(algo):
     assert get(algo).steps_for("CartPole-v1") <= 100_000
     assert_target(final_returns(algo, "CartPole-v1", range(5)), 475, 4)

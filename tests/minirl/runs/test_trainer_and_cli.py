@@ -46,6 +46,7 @@ def kill_at(monkeypatch, steps):
                                                     ("q_learning", "FrozenLake-v1", 6000, 2500),
                                                     ("ppo", "CartPole-v1", 3072, 1300),
                                                     ("ppo_penalty", "CartPole-v1", 3072, 1300),
+                                                    ("trpo", "CartPole-v1", 3072, 1300),
                                                     ("dqn", "CartPole-v1", 3000, 1700),
                                                     ("c51", "CartPole-v1", 2000, 1300),
                                                     ("qrdqn", "CartPole-v1", 2000, 1300),
