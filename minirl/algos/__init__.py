@@ -21,6 +21,7 @@ ALGORITHMS = {
     "a2c": "minirl.algos.a2c:A2C",
     "a3c": "minirl.algos.a3c:A3C",
     "trpo": "minirl.algos.trpo:TRPO",
+    "acktr": "minirl.algos.acktr:ACKTR",
 }
 
 

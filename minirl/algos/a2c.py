@@ -89,7 +89,8 @@ class A2C(OnPolicyActorCritic):
         loss = policy_loss - hp["ent_coef"] * entropy + hp["vf_coef"] * value_loss
         self.optimizer.zero_grad()
         loss.backward()
-        clip_grad_norm_(self.optimizer.param_groups[0]["params"], hp["max_grad_norm"])
+        if hp.get("max_grad_norm") is not None:  # (ACKTR has none: its trust region bounds the step)
+            clip_grad_norm_(self.optimizer.param_groups[0]["params"], hp["max_grad_norm"])
         return {"policy_loss": policy_loss.item(), "value_loss": value_loss.item(), "entropy": entropy.item()}
 
 
