@@ -8,10 +8,11 @@
 # ---
 
 # %% [markdown]
-# # Chapter 5: policy gradient, from the theorem to A3C
+# # Chapter 5: policy gradient, from the theorem to ACKTR
 #
 # Chapter 5 of the book optimises the policy itself. Its first half rests on one identity, the policy-gradient
-# theorem. This tutorial checks the identity and what follows from it, then runs the algorithms built on it:
+# theorem; its second half on one worry, how far a step moves the policy. This tutorial checks the identity and
+# what follows from it, runs the algorithms built on it, then measures steps in policy space and takes them:
 #
 # | book | equation or box | minirl |
 # |---|---|---|
@@ -21,6 +22,11 @@
 # | 5.2 REINFORCE with baseline | Alg. 5.18 | `REINFORCE("CartPole-v1").learn(steps)` |
 # | 5.5 A2C | Alg. 5.20 | `A2C("CartPole-v1").learn(steps)` |
 # | 5.6 A3C: asynchronous workers, shared parameters | Alg. 5.21, 12.37 | `A3C("CartPole-v1").learn(steps)` |
+# | 5.7 equal steps in θ, unequal steps in π (the sigmoid example) | §5.7 | `Bernoulli(...).kl(...)` |
+# | 5.7 performance-difference lemma | (5.18) | checked exactly with `minirl.tabular` |
+# | 5.7 Fisher-vector products, conjugate gradient, TRPO | (5.29)–(5.34), Alg. 5.22 | `TRPO("CartPole-v1")` |
+# | 5.9 K-FAC's Kronecker factors, ACKTR | (5.42)–(5.52), Alg. 5.25 | `ACKTR("CartPole-v1")` |
+# | 5.8 PPO-Penalty against PPO-Clip | (5.37)–(5.38), Alg. 5.23–5.24 | `PPO(loss="penalty")`, `PPO()` |
 # | 2.7.3 policy search without gradients | (2.167)–(2.170) | `CEM("CartPole-v1").learn(steps)` |
 #
 # With `MINIRL_FAST=1` the runs shrink so that the whole file runs in well under a minute.
@@ -181,3 +187,154 @@ save_figure(fig, FIGURES, "a2c_against_a3c.png")
 # copies, where A2C pays it once for 8, and the processes start in about a second. The gradients are not what
 # costs: the network has about 9,000 parameters, 36 KB written to shared memory per update. (The measured figures,
 # 5 seeds each, are in `benchmarks/results/a3c_wall_clock.json`; `benchmarks/a3c_wall_clock.py` explains them.)
+
+# %% [markdown]
+# ## 6. A step in parameter space is not a step in policy space (§5.7)
+#
+# Take the policy π = (σ(θ), 1 − σ(θ)) over two actions. Moving θ from 6 to 3 and from 1.5 to −1.5 are steps of
+# the same length, but the first barely changes what the policy does (0.998 → 0.953), and the second swaps its
+# preference (0.82 → 0.18). The KL divergence measures the change where it matters, in the policy; a learning rate
+# measures it in θ. This is why TRPO bounds KL(π_old ‖ π_new) instead of ‖θ_new − θ_old‖.
+
+# %%
+from minirl.distributions.categorical import Bernoulli  # noqa: E402
+
+
+def bernoulli_kl(theta_old, theta_new):
+    return Bernoulli(ad.tensor(np.asarray(theta_old, dtype=np.float64))).kl(
+        Bernoulli(ad.tensor(np.asarray(theta_new, dtype=np.float64)))).numpy()
+
+
+print("KL for θ 6 → 3:    ", float(bernoulli_kl([6.0], [3.0])[0]))
+print("KL for θ 1.5 → −1.5:", float(bernoulli_kl([1.5], [-1.5])[0]))
+thetas = np.linspace(-6, 6, 121)
+fig, ax = plt.subplots(figsize=(6, 3.2))
+for step in (0.5, 1.0, 3.0):
+    ax.plot(thetas, bernoulli_kl(thetas, thetas - step), label=f"θ → θ − {step}")
+ax.set_xlabel("θ")
+ax.set_ylabel("KL(π_θ ‖ π_θ−step)")
+ax.legend()
+fig.tight_layout()
+save_figure(fig, FIGURES, "kl_of_equal_steps.png")
+
+# %% [markdown]
+# ## 7. The performance-difference lemma (5.18), checked on a small MDP
+#
+# For any two policies, J(π') − J(π) = 1/(1 − γ) · E_{s ~ d^π'} E_{a ~ π'}[A^π(s, a)], with d^π' the discounted
+# state distribution of π'. The left side needs π' to be evaluated; the right side needs only π's advantages,
+# weighted by where π' goes. TRPO's surrogate (5.19)–(5.24) replaces d^π' by d^π, which is what makes it
+# computable from π's own samples, and what the trust region keeps accurate. Exactly, on a random MDP:
+
+# %%
+from minirl.tabular.dp import exact_policy_evaluation  # noqa: E402
+from minirl.tabular.mdp import random_mdp  # noqa: E402
+from minirl.tabular.operators import q_from_v  # noqa: E402
+
+mdp = random_mdp(5, 3, gamma=0.9, seed=0)
+rng = np.random.default_rng(0)
+pi, pi_new = rng.dirichlet(np.ones(3), size=5), rng.dirichlet(np.ones(3), size=5)
+rho0 = mdp.initial_distribution
+
+
+def performance(policy):  # J(π) = Σ_s ρ0(s) V^π(s)
+    return float(rho0 @ exact_policy_evaluation(mdp, policy))
+
+
+V = exact_policy_evaluation(mdp, pi)
+advantage = q_from_v(mdp, V) - V[:, None]                                       # A^π(s, a)
+P_new = mdp.induced_mrp(pi_new).P
+d_new = (1 - mdp.gamma) * rho0 @ np.linalg.inv(np.eye(5) - mdp.gamma * P_new)  # d^π'(s)
+lemma = float(d_new @ (pi_new * advantage).sum(axis=1)) / (1 - mdp.gamma)
+print(f"J(π') − J(π) = {performance(pi_new) - performance(pi):.10f};  lemma: {lemma:.10f}")
+np.testing.assert_allclose(performance(pi_new) - performance(pi), lemma, rtol=1e-10)
+
+# %% [markdown]
+# ## 8. The Fisher as curvature, the natural gradient, conjugate gradient, then TRPO (Alg. 5.22)
+#
+# Near θ_old, KL(π_old ‖ π_θ) ≈ ½ ΔᵀFΔ, with F the Fisher information E[∇log π ∇log πᵀ]: the KL's Hessian. The
+# step that improves the surrogate most within KL ≤ δ is Δ = sqrt(2δ / (gᵀF⁻¹g)) F⁻¹g (5.30), the natural gradient.
+# F has as many rows as the policy has weights, so TRPO never builds it: a Fisher-vector product Fv is the
+# gradient of (∇KL)ᵀv, one more backward pass through a gradient, and conjugate gradient solves Fx = g with
+# products alone. On a policy small enough to build F, the three agree:
+
+# %%
+from minirl.optim.conjugate_gradient import conjugate_gradient, fisher_vector_product  # noqa: E402
+
+states = rng.normal(size=(64, 3))
+weights = ad.tensor(rng.normal(size=(3, 4)) * 0.5, requires_grad=True)        # a linear softmax policy
+old = Categorical(ad.tensor(states @ weights.numpy()))
+kl = lambda: old.kl(Categorical(ad.tensor(states) @ weights)).mean()           # noqa: E731
+fvp = fisher_vector_product(kl, [weights], damping=0.0)
+probs = old.probs.numpy()
+F = np.zeros((12, 12))                                  # F = E_s Σ_a π(a|s) ∇log π ∇log πᵀ, built explicitly
+for s, p in zip(states, probs):
+    for a in range(4):
+        score = np.outer(s, np.eye(4)[a] - p).reshape(-1)                        # ∇_W log π(a|s)
+        F += p[a] * np.outer(score, score) / len(states)
+v = rng.normal(size=12)
+np.testing.assert_allclose(fvp(v), F @ v, rtol=1e-8, atol=1e-12)
+g = rng.normal(size=12)
+x = conjugate_gradient(lambda u: fvp(u) + 1e-3 * u, g, iters=12)
+print("CG's x against a direct solve of (F + 10⁻³I)x = g:", np.abs(x - np.linalg.solve(F + 1e-3 * np.eye(12), g)).max())
+
+# %% [markdown]
+# TRPO (`minirl/algos/trpo.py`) puts these together on each rollout: ĝ (5.31), x̂ ≈ Ĥ⁻¹ĝ by 15 CG iterations
+# (5.32), the step (5.30), and a line search that halves it (by α = 0.8) until the surrogate improves within
+# KL ≤ δ (5.33). Its value function is fitted by Adam (5.34). `benchmarks/trpo_iteration.py` shows where an
+# iteration's time goes.
+
+# %%
+from minirl.algos import ACKTR, PPO, TRPO  # noqa: E402
+
+agent = TRPO("CartPole-v1", seed=0).learn(scale(100_000, 2_048))
+print(f"TRPO: {agent.num_timesteps} steps, final policy {agent.evaluate(scale(20, 3))['mean_return']:.1f}, "
+      f"last update {agent.last_stats}")
+
+# %% [markdown]
+# ## 9. K-FAC: the Fisher of a layer as a Kronecker product (5.45)–(5.52), then ACKTR (Alg. 5.25)
+#
+# For a layer s = W ā, the score's gradient is ∇_W log π = g āᵀ with g = ∂log π/∂s, so the layer's block of F is
+# E[(ā āᵀ) ⊗ (g gᵀ)]. K-FAC approximates it by E[ā āᵀ] ⊗ E[g gᵀ] = A ⊗ S (5.49), and (A ⊗ S)⁻¹ = A⁻¹ ⊗ S⁻¹
+# (5.50)–(5.52): two inverses of d_in × d_in and d_out × d_out instead of one of (d_in·d_out)². For the policy
+# above (one layer), the factored Fisher against the exact one:
+
+# %%
+a_bar = states                                                       # the layer's input (no bias here)
+S_factor = np.diag(probs.mean(axis=0)) - probs.T @ probs / len(states)  # E[g gᵀ] = E_s[diag(π) − ππᵀ]
+A_factor = a_bar.T @ a_bar / len(states)                                                           # E[ā āᵀ]
+kfac_F = np.kron(A_factor, S_factor)
+print("relative error of A ⊗ S against F:", np.linalg.norm(kfac_F - F) / np.linalg.norm(F))
+for d in (64, 256):
+    print(f"a {d}×{d} layer: inverting F costs ~{float(d) ** 6:.1e} operations, K-FAC's factors ~{2 * d ** 3:.1e}")
+
+# %% [markdown]
+# The error is not zero: states with different ā also have different g, and the expectation of a product is not
+# the product of expectations. It is small enough to precondition with. ACKTR (`minirl/algos/acktr.py`) is A2C
+# whose gradient step is K-FAC's, η = min(η_max, sqrt(2δ / (ΔᵀF̂Δ))) (5.43), with S estimated from the policy's
+# own sampled actions and the critic fitted by the Gauss–Newton form of (5.44).
+
+# %%
+agent = ACKTR("CartPole-v1", seed=0).learn(scale(100_000, 3_200))
+print(f"ACKTR: {agent.num_timesteps} steps, final policy {agent.evaluate(scale(20, 3))['mean_return']:.1f}")
+
+# %% [markdown]
+# ## 10. PPO-Penalty against PPO-Clip (Alg. 5.23, 5.24)
+#
+# PPO keeps TRPO's idea, a small change of policy per update, with first-order steps only. PPO-Penalty subtracts
+# λ·KL(π_old ‖ π_θ) from the surrogate (5.37) and adapts λ after each update: halved when the KL was below
+# d_target/1.5, doubled when above 1.5·d_target. PPO-Clip removes the incentive to move the ratio beyond [1 − ε,
+# 1 + ε] (5.38). Same rollouts, same epochs; only the objective differs:
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for loss in ("clip", "penalty"):
+    curve, agent = EpisodeReturns(), PPO("CartPole-v1", seed=0, loss=loss)
+    agent.learn(scale(100_000, 2_048), curve)
+    print(f"PPO-{loss}: final policy {agent.evaluate(scale(20, 3))['mean_return']:.1f}")
+    smoothed = np.convolve(curve.returns, np.ones(20) / 20, mode="valid") if len(curve.returns) >= 20 else curve.returns
+    ax.plot(curve.steps[len(curve.steps) - len(smoothed):], smoothed, label=f"PPO-{loss}")
+ax.set_xlabel("environment steps")
+ax.set_ylabel("episode return (20-episode mean)")
+ax.legend()
+fig.tight_layout()
+save_figure(fig, FIGURES, "ppo_clip_against_penalty.png")
