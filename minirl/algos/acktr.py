@@ -62,6 +62,10 @@ class ACKTR(A2C):
         "vf_fisher_coef": Hyperparameter(1.0, "weight of the critic's Gauss–Newton term in the statistics", low=0.0),
     }
     default_steps = {"CartPole-v1": 200_000}
+    env_defaults = {
+        # with raw advantages the final policy of 4 of seeds 0–4 stayed below 400; normalized, 500 on each
+        "CartPole-v1": {"normalize_advantages": True},
+    }
 
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:

@@ -61,7 +61,7 @@ def test_the_statistics_come_from_the_policys_own_samples():
 
 
 def test_acktr_learns_cartpole(tmp_path):
-    agent = ACKTR("CartPole-v1", seed=0).learn(100_000)
+    agent = ACKTR("CartPole-v1", seed=0).learn(200_000)
     assert agent.evaluate(20)["mean_return"] >= 475
     agent.save(tmp_path / "acktr.npz")
     loaded = ACKTR.load(tmp_path / "acktr.npz")

@@ -39,6 +39,16 @@ def test_a3c_with_two_workers_cartpole_final_policy_475_on_3_of_5_seeds_within_3
     assert_target(final_returns("a3c", "CartPole-v1", range(5), num_workers=2), 475, 3)
 
 
+def test_acktr_cartpole_final_policy_475_on_4_of_5_seeds_within_200k_steps():
+    assert get("acktr").steps_for("CartPole-v1") <= 200_000
+    assert_target(final_returns("acktr", "CartPole-v1", range(5)), 475, 4)
+
+
+def test_trpo_pendulum_final_policy_minus_250_on_3_of_5_seeds_within_300k_steps():
+    assert get("trpo").steps_for("Pendulum-v1") <= 300_000
+    assert_target(final_returns("trpo", "Pendulum-v1", range(5)), -250, 3)
+
+
 def test_cem_cartpole_final_policy_475_on_5_of_5_seeds_within_100k_steps():
     assert get("cem").steps_for("CartPole-v1") <= 100_000
     assert_target(final_returns("cem", "CartPole-v1", range(5)), 475, 5)
