@@ -40,7 +40,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.base import Agent, Hyperparameter, linear_schedule
-from minirl.algos.networks import parse_hidden
+from minirl.algos.networks import parse_hidden, soft_update
 from minirl.algos.q_networks import DUELING, QNetwork, as_batch, as_input
 from minirl.buffers import PrioritizedReplayBuffer, RankBasedReplayBuffer, ReplayBuffer
 from minirl.envs import spaces
@@ -294,12 +294,8 @@ class DQN(Agent):
         return loss, np.abs(targets - q_taken.numpy())
 
     def _update_target(self, tau: float) -> None:
-        """θ̂ ← θ (a hard copy, τ = 1), or θ̂ ← τθ + (1 − τ)θ̂ written as θ̂ += τ(θ − θ̂) (the soft update)."""
-        for target, online in self._target_pairs:
-            if tau == 1.0:
-                target.data[...] = online.data
-            else:
-                target.data += tau * (online.data - target.data)
+        """θ̂ ← θ (a hard copy, τ = 1), or θ̂ ← τθ + (1 − τ)θ̂ (the soft update)."""
+        soft_update(self._target_pairs, tau)
 
     # -- checkpoints ------------------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -1,4 +1,6 @@
-"""The networks deep agents share: MLPs with orthogonal initialisation and the actor-critic pair.
+"""The networks deep agents share: MLPs with orthogonal initialisation, the actor-critic pair, and the parts of
+the off-policy actor-critics for continuous actions (book ch. 6): a Q-network on (s, a), a deterministic actor
+scaled to the action bounds, and the soft target update.
 
 Orthogonal initialisation with gain √2 for hidden layers, a small gain (0.01) for the policy's output layer
 (so the first policy is close to uniform) and 1 for value heads is the setting of the PPO implementation
@@ -138,3 +140,55 @@ class NatureCNN(nn.Module):
             raise ValueError(f"NatureCNN: expected frames of shape (B, {', '.join(map(str, self.input_shape))}), "
                              f"got {x.shape}")
         return self.linear(self.cnn(x))
+
+
+def soft_update(pairs, tau: float) -> None:
+    """θ' ← τθ + (1 − τ)θ' for each (target θ', online θ) pair of parameters, written θ' += τ(θ − θ') (book
+    (6.7)–(6.8); τ = 1 is DQN's hard copy). τ is the weight of the *online* parameters throughout minirl (the book's
+    SAC box writes the retained weight instead)."""
+    for target, online in pairs:
+        if tau == 1.0:
+            target.data[...] = online.data
+        else:
+            target.data += tau * (online.data - target.data)
+
+
+def check_bounded(action_space, who: str) -> None:
+    """A Box of finite bounds, as an actor that squashes into them needs; a clear error otherwise."""
+    if not isinstance(action_space, spaces.Box):
+        raise TypeError(f"{who}: needs continuous actions (a Box action space), got {action_space}")
+    if not (np.all(np.isfinite(action_space.low)) and np.all(np.isfinite(action_space.high))):
+        raise ValueError(f"{who}: squashes its actions into the bounds of the action space, which must be finite; "
+                         f"got low={action_space.low}, high={action_space.high}")
+
+
+class StateActionQ(nn.Module):
+    """Q_w(s, a): an MLP on the concatenated observation and action, one output (book ch. 6.1, the critic of
+    DDPG, TD3 and SAC)."""
+
+    def __init__(self, observation_space, action_space, hidden=(256, 256), activation="relu", rng=None):
+        super().__init__()
+        rng = np.random.default_rng() if rng is None else rng
+        self.q = mlp([flat_dim(observation_space) + flat_dim(action_space), *hidden, 1], rng, activation)
+
+    def forward(self, obs, action) -> ad.Tensor:
+        obs, action = (x if isinstance(x, ad.Tensor) else ad.tensor(np.asarray(x, dtype=np.float32))
+                       for x in (obs, action))
+        return self.q(ad.concatenate([obs, action], axis=-1)).reshape(-1)
+
+
+class DeterministicActor(nn.Module):
+    """μ_θ(s) = center + half_range · tanh(MLP(s)): a deterministic policy inside finite action bounds (DDPG,
+    TD3)."""
+
+    def __init__(self, observation_space, action_space, hidden=(256, 256), activation="relu", rng=None):
+        super().__init__()
+        check_bounded(action_space, "DeterministicActor")
+        rng = np.random.default_rng() if rng is None else rng
+        self.mu = mlp([flat_dim(observation_space), *hidden, flat_dim(action_space)], rng, activation)
+        low, high = action_space.low.astype(np.float32), action_space.high.astype(np.float32)
+        self.center, self.half_range = (high + low) / 2, (high - low) / 2
+
+    def forward(self, obs) -> ad.Tensor:
+        obs = obs if isinstance(obs, ad.Tensor) else ad.tensor(np.asarray(obs, dtype=np.float32))
+        return ad.tanh(self.mu(obs)) * ad.tensor(self.half_range) + ad.tensor(self.center)
