@@ -18,6 +18,7 @@ ALGORITHMS = {
     "cem": "minirl.algos.cem:CEM",
     "reinforce": "minirl.algos.reinforce:REINFORCE",
     "a2c": "minirl.algos.a2c:A2C",
+    "actor_critic": "minirl.algos.actor_critic:ActorCriticAgent",
 }
 
 
