@@ -6,7 +6,7 @@ its one environment being the `num_envs` copies of a vector env (`num_envs=1`, `
         run π_θ for one step, keeping (S_t, A_t, R_t, S_{t+1})                        one step of every copy
         Â_t = R_t + γ V_ψ(S_{t+1}) − V_ψ(S_t)                                         `l_step_targets` − V(S_t)
         J(θ) = Σ_t log π_θ(A_t|S_t) Â_t,   J_V(ψ) = Σ_t Â_t²                          `actor_critic_losses`
-        ψ ← ψ − η_ψ ∇J_V(ψ),   θ ← θ + η_θ ∇J(θ)                                      `_update`: two Adams
+        ψ ← ψ − η_ψ ∇J_V(ψ),   θ ← θ + η_θ ∇J(θ)                                      `_update`: one Adam step
 
 The box writes ψ = ψ + η_ψ ∇J_V; the critic descends its squared error, as (5.6) says. Both steps use the same Â,
 computed before either network moves, and Â is a constant in J(θ): the actor does not move the critic.
@@ -29,18 +29,20 @@ Discrete action space. (Appendix B.61's QAC bootstraps with max_a' Q and weights
 chapter's (5.11)–(5.13) are what is here.)
 
 Implementation details:
- 1. separate actor and critic MLPs with orthogonal init (networks.py); `shared_trunk` puts both heads on one trunk
-    (the book: the two networks often share their lower layers, L20480), which learns from both losses, so one
-    Adam at η_θ descends −J(θ) + vf_coef·J_V(ψ);
- 2. each step's losses sum over the transitions the windows hand out, divided by `num_envs`: the step size does
+ 1. separate actor and critic MLPs with orthogonal init (networks.py), and one Adam with a parameter group for
+    each, at its own step size (Adam treats every parameter alone: the same steps as two Adams); one backward pass
+    of −J(θ) + J_V(ψ) gives each network its own loss's gradient, as their parameters are disjoint;
+ 2. `shared_trunk` puts both heads on one trunk (the book: the two networks often share their lower layers,
+    L20480); the trunk, in the critic's group, learns from −J(θ) + vf_coef·J_V(ψ);
+ 3. each step's losses sum over the transitions the windows hand out, divided by `num_envs`: the step size does
     not grow with the copies;
- 3. η_θ = 1e-4 is ten times smaller than η_ψ = 1e-3 (the book's CartPole code has the same ratio, 1e-3 and 1e-2,
+ 4. η_θ = 1e-4 is ten times smaller than η_ψ = 1e-3 (the book's CartPole code has the same ratio, 1e-3 and 1e-2,
     L23069–23275): the actor follows a critic that has had time to fit; both decay linearly to 0 (`anneal_lr`);
- 4. no gradient clipping by default (`max_grad_norm`): with one transition per copy per step, a clip tight enough
+ 5. no gradient clipping by default (`max_grad_norm`): with one transition per copy per step, a clip tight enough
     to matter shortens the rare large steps of terminal transitions (R − V(S)) and not the many small ones, so the
     critic no longer descends J_V and drifts upward (on CartPole a clip of 0.5 held V near 1/(1 − γ) = 100);
- 5. `ent_coef` adds an entropy bonus to J (the box has none; 0 by default);
- 6. a Gaussian policy (Box actions, V critic) is sampled unclipped; its actions are clipped to the bounds only
+ 6. `ent_coef` adds an entropy bonus to J (the box has none; 0 by default);
+ 7. a Gaussian policy (Box actions, V critic) is sampled unclipped; its actions are clipped to the bounds only
     for the environment.
 
 The agent's class is `ActorCriticAgent` (CLI name `actor_critic`): `networks.ActorCritic` is the pair of networks it
@@ -115,9 +117,9 @@ class ActorCriticAgent(Agent):
         "n_steps": Hyperparameter(1, "L: rewards summed before the critic bootstraps (5.7); 1 is the box's TD(0)",
                                   low=1),
         "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
-        "actor_learning_rate": Hyperparameter(1e-4, "η_θ: Adam's step size for the actor (and a shared trunk)",
+        "actor_learning_rate": Hyperparameter(1e-4, "η_θ: Adam's step size for the actor",
                                               low=0.0),
-        "critic_learning_rate": Hyperparameter(1e-3, "η_ψ: Adam's step size for the critic (unused with a shared trunk)",
+        "critic_learning_rate": Hyperparameter(1e-3, "η_ψ: Adam's step size for the critic (and a shared trunk)",
                                                low=0.0),
         "anneal_lr": Hyperparameter(True, "decay both step sizes linearly to 0 over training"),
         "adam_eps": Hyperparameter(1e-5, "Adam's ε", low=0.0),
@@ -126,7 +128,7 @@ class ActorCriticAgent(Agent):
         "shared_trunk": Hyperparameter(False, "actor and critic as two heads on one MLP trunk (one optimizer)"),
         "vf_coef": Hyperparameter(0.5, "weight of the critic's loss with a shared trunk", low=0.0),
         "ent_coef": Hyperparameter(0.0, "weight of the entropy bonus added to J(θ)", low=0.0),
-        "max_grad_norm": Hyperparameter(None, "global gradient-norm clip per optimizer; None: no clip", low=0.0),
+        "max_grad_norm": Hyperparameter(None, "global gradient-norm clip of each network; None: no clip", low=0.0),
         "hidden": Hyperparameter("64,64", "hidden layer sizes of actor and critic (or of the shared trunk)"),
         "activation": Hyperparameter("tanh", "tanh or relu", choices=("tanh", "relu")),
         "log_std_init": Hyperparameter(0.0, "initial log std of a Gaussian policy"),
@@ -153,15 +155,13 @@ class ActorCriticAgent(Agent):
         self.policy = networks.ActorCritic(obs_space, act_space, networks.parse_hidden(hp["hidden"]),
                                            hp["activation"], rng=self.rng, log_std_init=hp["log_std_init"],
                                            q_critic=hp["critic"] != "v", shared_trunk=hp["shared_trunk"])
-        if hp["shared_trunk"]:
-            self.optimizer = Adam(self.policy.parameters(), lr=hp["actor_learning_rate"], eps=hp["adam_eps"],
-                                  fused=True)
-            self.critic_optimizer = None
-        else:
-            actor = [p for name, p in self.policy.named_parameters() if not name.startswith("critic.")]
-            self.optimizer = Adam(actor, lr=hp["actor_learning_rate"], eps=hp["adam_eps"], fused=True)
-            self.critic_optimizer = Adam(self.policy.critic.parameters(), lr=hp["critic_learning_rate"],
-                                         eps=hp["adam_eps"], fused=True)
+        # one Adam, a parameter group per network with its own step size: the same steps as two Adams
+        actor, critic = [], []  # θ: actor.* and log_std; ψ: critic.* and a shared trunk.*
+        for name, parameter in self.policy.named_parameters():
+            (actor if name.startswith("actor.") or name == "log_std" else critic).append(parameter)
+        self.optimizer = Adam([{"params": actor, "lr": hp["actor_learning_rate"]},                    # θ, η_θ
+                               {"params": critic, "lr": hp["critic_learning_rate"]}],                 # ψ (trunk), η_ψ
+                              eps=hp["adam_eps"], fused=True)
         # each copy's last L transitions, waiting for their L rewards
         self.window = NStepAccumulator(hp["n_steps"], hp["gamma"], hp["num_envs"], obs_space.shape,
                                        () if self.discrete else act_space.shape,
@@ -205,9 +205,9 @@ class ActorCriticAgent(Agent):
                 return
 
     def _anneal(self, fraction: float) -> None:
-        self.optimizer.param_groups[0]["lr"] = self.hp["actor_learning_rate"] * fraction
-        if self.critic_optimizer is not None:
-            self.critic_optimizer.param_groups[0]["lr"] = self.hp["critic_learning_rate"] * fraction
+        actor, critic = self.optimizer.param_groups
+        actor["lr"] = self.hp["actor_learning_rate"] * fraction
+        critic["lr"] = self.hp["critic_learning_rate"] * fraction
 
     def _update(self, finished) -> dict:
         """One step of each network on the transitions whose L-step targets are complete."""
@@ -224,14 +224,12 @@ class ActorCriticAgent(Agent):
                                                                              targets, hp["num_envs"])
         critic_weight = hp["vf_coef"] if hp["shared_trunk"] else 1.0  # separate networks: each its own loss
         loss = policy_loss - hp["ent_coef"] * entropy + critic_weight * critic_loss
-        optimizers = [o for o in (self.optimizer, self.critic_optimizer) if o is not None]
-        for optimizer in optimizers:
-            optimizer.zero_grad()
-        loss.backward()  # the actor's and the critic's parameters are disjoint: each gets its own loss's gradient
-        for optimizer in optimizers:
-            if hp["max_grad_norm"] is not None:
-                clip_grad_norm_(optimizer.param_groups[0]["params"], hp["max_grad_norm"])
-            optimizer.step()                # θ ← θ + η_θ ∇J(θ) (Adam on −J);  ψ ← ψ − η_ψ ∇J_V(ψ)   (5.9), (5.6)
+        self.optimizer.zero_grad()
+        loss.backward()  # separate networks: the actor's parameters get J's gradient, the critic's J_V's
+        if hp["max_grad_norm"] is not None:
+            for group in self.optimizer.param_groups:
+                clip_grad_norm_(group["params"], hp["max_grad_norm"])
+        self.optimizer.step()                 # θ ← θ + η_θ ∇J(θ) (Adam on −J);  ψ ← ψ − η_ψ ∇J_V(ψ)   (5.9), (5.6)
         return {"policy_loss": policy_loss.item(), "value_loss": critic_loss.item(), "entropy": entropy.item(),
                 "advantage": float(np.mean(advantages))}
 
@@ -240,8 +238,6 @@ class ActorCriticAgent(Agent):
         state = {**super().state_dict(), "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
                  "window": self.window.state_dict(), "episode_returns": self.episode_returns,
                  "episode_lengths": self.episode_lengths}
-        if self.critic_optimizer is not None:
-            state["critic_optimizer"] = self.critic_optimizer.state_dict()
         if self._obs is not None:  # resume mid-episode, exactly
             state["envs"], state["obs"] = self.envs.state_dict(), self._obs
         return state
@@ -250,8 +246,6 @@ class ActorCriticAgent(Agent):
         super().load_state_dict(state)
         self.policy.load_state_dict(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
-        if self.critic_optimizer is not None:
-            self.critic_optimizer.load_state_dict(state["critic_optimizer"])
         self.window.load_state_dict(state["window"])
         self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
         self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)

@@ -130,7 +130,9 @@ def test_a_gaussian_policy_with_the_v_critic_and_a_shared_trunk():
     assert agent.num_timesteps == 200 and np.isfinite(agent.last_stats["value_loss"])
     assert -2.0 <= float(agent.act(np.zeros(3, dtype=np.float32))[0]) <= 2.0
     shared = ActorCriticAgent("CartPole-v1", seed=0, shared_trunk=True, critic="expected_sarsa").learn(400)
-    assert shared.critic_optimizer is None and shared.policy.value(np.zeros((1, 4), np.float32)).shape == (1, 2)
+    assert shared.policy.value(np.zeros((1, 4), np.float32)).shape == (1, 2)  # Q(s, ·)
+    actor, critic = shared.optimizer.param_groups  # the trunk learns at the critic's step size
+    assert len(actor["params"]) == 2 and len(critic["params"]) == 6
 
 
 def test_bad_settings_are_refused_by_name():
