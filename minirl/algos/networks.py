@@ -28,16 +28,18 @@ def layer(in_features: int, out_features: int, gain: float, rng: np.random.Gener
     return linear
 
 
-def mlp(sizes, rng: np.random.Generator, activation: str = "tanh", output_gain: float = 1.0) -> nn.DenseStack:
-    """Linear layers of the given sizes with `activation` between them (none after the last), as one graph node
-    (`nn.DenseStack`; `nn.Sequential` of the same layers computes the same, one node per module)."""
+def mlp(sizes, rng: np.random.Generator, activation: str = "tanh", output_gain: float = 1.0,
+        activate_output: bool = False) -> nn.DenseStack:
+    """Linear layers of the given sizes with `activation` between them (none after the last, unless
+    `activate_output`: a trunk that heads sit on), as one graph node (`nn.DenseStack`; `nn.Sequential` of the
+    same layers computes the same, one node per module)."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         last = i == len(sizes) - 2
         layers.append(layer(n_in, n_out, output_gain if last else math.sqrt(2), rng))
-        if not last:
+        if not last or activate_output:
             layers.append(ACTIVATIONS[activation]())
     return nn.DenseStack(*layers)
 
@@ -62,33 +64,64 @@ def flat_dim(space) -> int:
 
 
 class ActorCritic(nn.Module):
-    """A policy π_θ(a|s) and a state-value function V_φ(s) as two separate MLPs (book ch. 5.3: actor and
-    critic). Discrete actions get a Categorical over logits; Box actions a DiagGaussian whose log std is a
-    state-independent parameter."""
+    """A policy π_θ(a|s) and a critic as two separate MLPs (book ch. 5.3: actor and critic), or, with
+    `shared_trunk`, as two linear heads on one MLP trunk that both train (the book: the two networks often share
+    their lower layers as a common state representation, L20480). The critic is V_ψ(s), or with `q_critic`
+    Q_ψ(s, ·), one output per discrete action. Discrete actions get a Categorical over logits; Box actions a
+    DiagGaussian whose log std is a state-independent parameter. The critic's parameters are named `critic.*`,
+    the actor's `actor.*` and `log_std`, the shared trunk's `trunk.*`."""
 
     def __init__(self, observation_space, action_space, hidden=(64, 64), activation="tanh", rng=None,
-                 log_std_init: float = 0.0):
+                 log_std_init: float = 0.0, q_critic: bool = False, shared_trunk: bool = False):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
         obs_dim = flat_dim(observation_space)
         self.discrete = isinstance(action_space, spaces.Discrete)
         out = action_space.n if self.discrete else flat_dim(action_space)
-        self.critic = mlp([obs_dim, *hidden, 1], rng, activation, output_gain=1.0)
-        self.actor = mlp([obs_dim, *hidden, out], rng, activation, output_gain=0.01)
+        if q_critic and not self.discrete:
+            raise ValueError(f"ActorCritic: a Q critic has one output per action and needs a Discrete action space, "
+                             f"got {action_space}")
+        self.q_critic = q_critic
+        critic_outputs = out if q_critic else 1
+        if shared_trunk:
+            self.trunk = mlp([obs_dim, *hidden], rng, activation, output_gain=math.sqrt(2), activate_output=True)
+            self.critic = nn.DenseStack(layer(hidden[-1], critic_outputs, 1.0, rng))
+            self.actor = nn.DenseStack(layer(hidden[-1], out, 0.01, rng))
+        else:
+            self.trunk = None
+            self.critic = mlp([obs_dim, *hidden, critic_outputs], rng, activation, output_gain=1.0)
+            self.actor = mlp([obs_dim, *hidden, out], rng, activation, output_gain=0.01)
         if not self.discrete:
             self.log_std = nn.Parameter(np.full(out, log_std_init, dtype=np.float32))
 
+    def _features(self, obs):
+        return obs if self.trunk is None else self.trunk(obs)
+
+    def _critic(self, features):
+        values = self.critic(features)
+        return values if self.q_critic else values.reshape(-1)
+
     def value(self, obs) -> ad.Tensor:
-        return self.critic(obs).reshape(-1)
+        """V(s), shape (B,); or Q(s, ·), shape (B, n), for a Q critic."""
+        return self._critic(self._features(obs))
 
     def distribution(self, obs):
-        return self.distribution_from(self.actor(obs))
+        return self.distribution_from(self.policy_head(obs))
+
+    def policy_head(self, obs) -> ad.Tensor:
+        """The actor's output for s (logits, or the Gaussian's mean), through the trunk if there is one."""
+        return self.actor(self._features(obs))
 
     def distribution_from(self, head, log_std=None):
         """π(·|s) from the actor's output for s (and a log std other than the current one, for a Gaussian)."""
         if self.discrete:
             return Categorical(head)
         return DiagGaussian(head, self.log_std if log_std is None else log_std)
+
+    def distribution_and_value(self, obs):
+        """π(·|s) and the critic's output, from one pass through the trunk."""
+        features = self._features(obs)
+        return self.distribution_from(self.actor(features)), self._critic(features)
 
 
 class NatureCNN(nn.Module):

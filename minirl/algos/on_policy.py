@@ -134,7 +134,7 @@ class OnPolicyActorCritic(Agent):
         """π_old, frozen before an update: `old(index)` is the distribution the rollout's policy gave the samples at
         `index` (in `buffer.batch()` order; all of them by default), a constant the update's KL is measured from."""
         with ad.no_grad():
-            heads = self.policy.actor(ad.tensor(self.buffer.batch().obs)).numpy()
+            heads = self.policy.policy_head(ad.tensor(self.buffer.batch().obs)).numpy()
         log_std = None if self.policy.discrete else ad.tensor(self.policy.log_std.numpy().copy())
         return lambda index=slice(None): self.policy.distribution_from(ad.tensor(heads[index]), log_std)
 

@@ -49,6 +49,11 @@ def test_trpo_pendulum_final_policy_minus_250_on_3_of_5_seeds_within_300k_steps(
     assert_target(final_returns("trpo", "Pendulum-v1", range(5)), -250, 3)
 
 
+def test_actor_critic_cartpole_final_policy_475_on_4_of_5_seeds_within_100k_steps():
+    assert get("actor_critic").steps_for("CartPole-v1") <= 100_000
+    assert_target(final_returns("actor_critic", "CartPole-v1", range(5)), 475, 4)
+
+
 def test_cem_cartpole_final_policy_475_on_5_of_5_seeds_within_100k_steps():
     assert get("cem").steps_for("CartPole-v1") <= 100_000
     assert_target(final_returns("cem", "CartPole-v1", range(5)), 475, 5)
