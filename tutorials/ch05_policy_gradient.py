@@ -118,6 +118,13 @@ save_figure(fig, FIGURES, "baseline_variance.png")
 print("rewards 1, 0, 0, 2 with γ = 0.9 →", rewards_to_go([1.0, 0.0, 0.0, 2.0], 0.9))
 np.testing.assert_allclose(rewards_to_go([1.0, 0.0, 0.0, 2.0], 0.9), [1 + 2 * 0.9**3, 2 * 0.9**2, 2 * 0.9, 2.0])
 
+# %%
+def plot_curve(ax, xs, returns, label, window: int = 20):
+    """Training returns, as a running mean over `window` episodes, against steps or seconds."""
+    smoothed = np.convolve(returns, np.ones(window) / window, mode="valid") if len(returns) >= window else returns
+    ax.plot(xs[len(xs) - len(smoothed):], smoothed, label=label)
+
+
 # %% [markdown]
 # ## 4. Runs: REINFORCE with a baseline, actor-critic, A2C, and the cross-entropy method on CartPole
 #
@@ -138,8 +145,7 @@ for name, cls in agents.items():
     agent.learn(steps[name], curve)
     final = agent.evaluate(scale(20, 3))["mean_return"]
     print(f"{name}: {agent.num_timesteps} steps, {agent.num_episodes} episodes, final policy {final:.1f}")
-    smoothed = np.convolve(curve.returns, np.ones(20) / 20, mode="valid") if len(curve.returns) >= 20 else curve.returns
-    ax.plot(curve.steps[len(curve.steps) - len(smoothed):], smoothed, label=name)
+    plot_curve(ax, curve.steps, curve.returns, name)
 ax.set_xlabel("environment steps")
 ax.set_ylabel("episode return (20-episode mean)")
 ax.legend()
@@ -177,8 +183,7 @@ for name, (cls, settings) in race.items():
     final = agent.evaluate(scale(20, 3))["mean_return"]
     print(f"{name}: {agent.num_timesteps} steps in {curve.seconds[-1]:.1f} s "
           f"({agent.num_timesteps / curve.seconds[-1]:.0f} steps/s), final policy {final:.1f}")
-    smoothed = np.convolve(curve.returns, np.ones(20) / 20, mode="valid") if len(curve.returns) >= 20 else curve.returns
-    ax.plot(curve.seconds[len(curve.seconds) - len(smoothed):], smoothed, label=name)
+    plot_curve(ax, curve.seconds, curve.returns, name)
 ax.set_xlabel("wall-clock seconds")
 ax.set_ylabel("episode return (20-episode mean)")
 ax.legend()
@@ -335,8 +340,7 @@ for loss in ("clip", "penalty"):
     curve, agent = EpisodeReturns(), PPO("CartPole-v1", seed=0, loss=loss)
     agent.learn(scale(100_000, 2_048), curve)
     print(f"PPO-{loss}: final policy {agent.evaluate(scale(20, 3))['mean_return']:.1f}")
-    smoothed = np.convolve(curve.returns, np.ones(20) / 20, mode="valid") if len(curve.returns) >= 20 else curve.returns
-    ax.plot(curve.steps[len(curve.steps) - len(smoothed):], smoothed, label=f"PPO-{loss}")
+    plot_curve(ax, curve.steps, curve.returns, f"PPO-{loss}")
 ax.set_xlabel("environment steps")
 ax.set_ylabel("episode return (20-episode mean)")
 ax.legend()

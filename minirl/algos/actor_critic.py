@@ -56,6 +56,7 @@ import numpy as np
 import autodiff as ad
 from minirl.algos import networks
 from minirl.algos.base import Agent, Hyperparameter
+from minirl.algos.on_policy import checked_spaces
 from minirl.buffers.n_step import NStepAccumulator
 from minirl.envs import spaces
 from minirl.optim.adam import Adam
@@ -143,10 +144,7 @@ class ActorCriticAgent(Agent):
         super().__init__(env, seed, **overrides)
         hp = self.hp
         self.envs = self.make_vector_env(hp["num_envs"])
-        obs_space, act_space = self.envs.single_observation_space, self.envs.single_action_space
-        if not isinstance(obs_space, spaces.Box) or not isinstance(act_space, (spaces.Box, spaces.Discrete)):
-            raise TypeError(f"{self.name}: needs a Box observation space and a Box or Discrete action space, got "
-                            f"{obs_space} and {act_space}")
+        obs_space, act_space = checked_spaces(self.envs, self.name)
         self.discrete = isinstance(act_space, spaces.Discrete)
         if hp["critic"] != "v" and not self.discrete:
             raise ValueError(f"{self.name}.critic: {hp['critic']!r} is a Q critic, one output per action, and needs a "

@@ -26,13 +26,15 @@ from minirl.io.checkpoint import generator_state, load_checkpoint, restore_gener
 @dataclass(frozen=True)
 class Hyperparameter:
     """A hyperparameter's default and one line of documentation; optionally the values it may take: `choices`,
-    or a closed range [`low`, `high`]. Every value is checked against them (and against the default's type)
-    when an agent is built, so a bad setting fails before anything is written."""
+    or a closed range [`low`, `high`], or a strict lower bound `above` (a value must exceed it). Every value is
+    checked against them (and against the default's type) when an agent is built, so a bad setting fails before
+    anything is written."""
     default: object
     doc: str
     choices: tuple | None = None
     low: float | None = None
     high: float | None = None
+    above: float | None = None
 
     def check(self, name: str, value) -> None:
         """Raise a ValueError naming `name` when `value` is of the wrong type or outside its allowed values."""
@@ -54,6 +56,8 @@ class Hyperparameter:
             raise ValueError(f"{name}: expected a finite number, got {value!r}")
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"{name}: expected one of {', '.join(map(repr, self.choices))}, got {value!r}")
+        if self.above is not None and value is not None and not value > self.above:
+            raise ValueError(f"{name}: expected a value > {self.above}, got {value!r}")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
             bounds = f"[{'-inf' if self.low is None else self.low}, {'inf' if self.high is None else self.high}]"
             raise ValueError(f"{name}: expected a value in {bounds}, got {value!r}")

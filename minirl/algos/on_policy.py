@@ -41,6 +41,16 @@ ON_POLICY = {
 }
 
 
+def checked_spaces(envs, name: str):
+    """The copies' observation and action spaces, as an actor-critic of this chapter needs them: a Box of
+    observations and a Box or Discrete action space."""
+    obs_space, act_space = envs.single_observation_space, envs.single_action_space
+    if not isinstance(obs_space, spaces.Box) or not isinstance(act_space, (spaces.Box, spaces.Discrete)):
+        raise TypeError(f"{name}: needs a Box observation space and a Box or Discrete action space, got "
+                        f"{obs_space} and {act_space}")
+    return obs_space, act_space
+
+
 class OnPolicyActorCritic(Agent):
     """An actor-critic trained from rollouts of a vector env: subclasses write `make_optimizer` and `_train`."""
 
@@ -55,10 +65,7 @@ class OnPolicyActorCritic(Agent):
         super().__init__(env, seed, **overrides)
         hp = self.hp
         self.envs = self.make_vector_env(hp["num_envs"])
-        obs_space, act_space = self.envs.single_observation_space, self.envs.single_action_space
-        if not isinstance(obs_space, spaces.Box) or not isinstance(act_space, (spaces.Box, spaces.Discrete)):
-            raise TypeError(f"{self.name}: needs a Box observation space and a Box or Discrete action space, got "
-                            f"{obs_space} and {act_space}")
+        obs_space, act_space = checked_spaces(self.envs, self.name)
         self.policy = ActorCritic(obs_space, act_space, parse_hidden(hp["hidden"]), hp["activation"], rng=self.rng,
                                   log_std_init=hp["log_std_init"])
         self.optimizer = self.make_optimizer(self.policy.parameters())

@@ -55,10 +55,11 @@ class TRPO(OnPolicyActorCritic):
         # Stable-Baselines3's TRPO defaults
         "num_envs": Hyperparameter(2, "environment copies stepped together", low=1),
         "num_steps": Hyperparameter(1024, "steps per copy in each rollout (one TRPO iteration)", low=1),
-        "max_kl": Hyperparameter(0.01, "δ, the trust region: the largest mean KL(π_old ‖ π_new) of a step", low=0.0),
+        "max_kl": Hyperparameter(0.01, "δ, the trust region: the largest mean KL(π_old ‖ π_new) of a step",
+                                 above=0.0),
         "cg_iters": Hyperparameter(15, "conjugate-gradient iterations for x ≈ H⁻¹g", low=1),
         "cg_damping": Hyperparameter(0.1, "added to the Fisher's diagonal: (H + damping·I)x = g", low=0.0),
-        "backtrack_coef": Hyperparameter(0.8, "α: each rejected step is shrunk by this factor", low=0.0, high=1.0),
+        "backtrack_coef": Hyperparameter(0.8, "α: each rejected step is shrunk by this factor", above=0.0, high=1.0),
         "backtrack_iters": Hyperparameter(10, "K: the steps tried before the update is given up", low=1),
         "learning_rate": Hyperparameter(1e-3, "Adam's step size for the value function", low=0.0),
         "value_epochs": Hyperparameter(10, "passes of the value fit (5.34) over each rollout", low=1),
@@ -76,11 +77,8 @@ class TRPO(OnPolicyActorCritic):
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
         super().check_hyperparameters(values)
-        if values["max_kl"] <= 0:
-            raise ValueError(f"trpo.max_kl: expected δ > 0 (a trust region of size 0 allows no step), got "
-                             f"{values['max_kl']!r}")
-        if values["backtrack_coef"] in (0.0, 1.0):
-            raise ValueError(f"trpo.backtrack_coef: expected α strictly between 0 and 1, got {values['backtrack_coef']!r}")
+        if values["backtrack_coef"] == 1.0:
+            raise ValueError("trpo.backtrack_coef: expected α < 1 (α = 1 would try the same step K times), got 1.0")
 
     def __init__(self, env, seed: int = 0, **overrides):
         super().__init__(env, seed, **overrides)

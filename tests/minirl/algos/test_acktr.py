@@ -77,7 +77,7 @@ def test_acktr_runs_a_gaussian_policy():
 
 
 @pytest.mark.parametrize("setting,message", [
-    ({"kl_clip": 0.0}, r"acktr.kl_clip: expected δ > 0"),
+    ({"kl_clip": 0.0}, r"acktr.kl_clip: expected a value > 0.0, got 0.0"),
     ({"damping": -0.01}, r"acktr.damping: expected a value in \[0.0, inf\], got -0.01"),
     ({"inverse_every": 0}, r"acktr.inverse_every: expected a value in \[1, inf\], got 0"),
     ({"optimizer": "adam"}, r"acktr: unknown hyperparameter\(s\) optimizer"),

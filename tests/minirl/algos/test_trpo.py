@@ -78,11 +78,11 @@ def test_trpo_runs_a_gaussian_policy():
 
 
 @pytest.mark.parametrize("setting,message", [
-    ({"max_kl": 0.0}, r"trpo.max_kl: expected δ > 0"),
-    ({"max_kl": -0.01}, r"trpo.max_kl: expected a value in \[0.0, inf\], got -0.01"),
+    ({"max_kl": 0.0}, r"trpo.max_kl: expected a value > 0.0, got 0.0"),
+    ({"max_kl": -0.01}, r"trpo.max_kl: expected a value > 0.0, got -0.01"),
     ({"cg_damping": -0.1}, r"trpo.cg_damping: expected a value in \[0.0, inf\], got -0.1"),
     ({"cg_iters": 0}, r"trpo.cg_iters: expected a value in \[1, inf\], got 0"),
-    ({"backtrack_coef": 1.0}, r"trpo.backtrack_coef: expected α strictly between 0 and 1"),
+    ({"backtrack_coef": 1.0}, r"trpo.backtrack_coef: expected α < 1"),
 ])
 def test_bad_settings_are_refused_by_name(setting, message):
     with pytest.raises(ValueError, match=message):
