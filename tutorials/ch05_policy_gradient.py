@@ -192,11 +192,12 @@ save_figure(fig, FIGURES, "a2c_against_a3c.png")
 
 # %% [markdown]
 # On two cores, measured over 5 seeds each (`benchmarks/a3c_wall_clock.py`, figures in `benchmarks/results/`), A2C
-# reaches a final 475 sooner: a median 6.7 s against A3C's 9.4 s. The two worker processes step only about 6% more
-# environment steps per second than A2C's one, because each pays the per-call cost of a forward and a backward
-# pass for its own 4 copies where A2C pays it once for 8, and they start as fresh interpreters. The gradients are
-# not what costs: the network has 9,155 parameters, 36 KB written to shared memory per update. And A3C needs more
-# steps (a median 141k against 110k), its gradients being computed on parameters that the other worker has moved
+# reaches a final 475 sooner: a median 6.4 s against A3C's 8.9 s. The two worker processes together step fewer
+# environment steps per second than A2C's one (15,900 against 17,700): each pays the per-call cost of a forward
+# and a backward pass for its own 4 copies where A2C pays it once for 8, and they start as fresh interpreters. The
+# gradients are not what costs: the network has 9,155 parameters, 36 KB written to shared memory per update, with
+# as many RMSprop statistics. And A3C needs more
+# steps (a median 131k against 110k), its gradients being computed on parameters that the other worker has moved
 # since. A3C pays off where each worker's environment is slow and CPUs are many, as in the book's setting.
 
 # %% [markdown]
