@@ -207,3 +207,167 @@ def torch_dqn(total_steps, buffer_size=10_000, batch_size=128, train_frequency=1
             target.load_state_dict(q.state_dict())
     elapsed = time.perf_counter() - start
     return {"steps": total_steps, "seconds": elapsed, "steps_per_second": total_steps / elapsed}
+
+
+class _PendulumReplay:
+    """A replay memory of float32 arrays, as the single-file TD3 and SAC keep one."""
+
+    def __init__(self, size, obs_dim, act_dim, rng):
+        self.obs, self.next_obs = np.zeros((size, obs_dim), np.float32), np.zeros((size, obs_dim), np.float32)
+        self.act, self.rew, self.term = np.zeros((size, act_dim), np.float32), np.zeros(size, np.float32), \
+            np.zeros(size, np.float32)
+        self.size, self.pos, self.full, self.rng = size, 0, 0, rng
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        i = self.pos
+        self.obs[i], self.act[i], self.rew[i], self.next_obs[i], self.term[i] = obs, action, reward, next_obs, terminated
+        self.pos, self.full = (i + 1) % self.size, min(self.full + 1, self.size)
+
+    def sample(self, batch_size):
+        import torch
+
+        idx = self.rng.integers(self.full, size=batch_size)
+        return (torch.from_numpy(self.obs[idx]), torch.from_numpy(self.act[idx]), torch.from_numpy(self.rew[idx]),
+                torch.from_numpy(self.next_obs[idx]), torch.from_numpy(self.term[idx]))
+
+
+def _mlp(n_in, n_out, hidden):
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(n_in, hidden[0]), nn.ReLU(), nn.Linear(hidden[0], hidden[1]), nn.ReLU(),
+                         nn.Linear(hidden[1], n_out))
+
+
+def torch_td3(total_steps, hidden=(256, 256), batch_size=256, learning_starts=1000, lr=3e-4, gamma=0.99, tau=0.005,
+              policy_delay=2, exploration_noise=0.1, target_noise=0.2, noise_clip=0.5, buffer_size=1_000_000, seed=0):
+    """TD3 on Pendulum-v1: one gradient step of both critics per environment step, the actor and the targets every
+    `policy_delay` steps; the widely used single-file settings."""
+    import copy
+
+    import gymnasium as gym
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    env = gym.make("Pendulum-v1")
+    high = float(env.action_space.high[0])
+    actor, q1, q2 = _mlp(3, 1, hidden), _mlp(4, 1, hidden), _mlp(4, 1, hidden)
+    actor_t, q1_t, q2_t = copy.deepcopy(actor), copy.deepcopy(q1), copy.deepcopy(q2)
+    q_opt = torch.optim.Adam(list(q1.parameters()) + list(q2.parameters()), lr=lr)
+    actor_opt = torch.optim.Adam(actor.parameters(), lr=lr)
+    memory = _PendulumReplay(buffer_size, 3, 1, rng)
+    obs, _ = env.reset(seed=seed)
+    returns, ep_ret = [], 0.0
+    start = time.perf_counter()
+    for step in range(total_steps):
+        if step < learning_starts:
+            action = env.action_space.sample()
+        else:
+            with torch.no_grad():
+                action = high * torch.tanh(actor(torch.as_tensor(obs, dtype=torch.float32))).numpy()
+            action = np.clip(action + rng.normal(0, exploration_noise * high, 1), -high, high).astype(np.float32)
+        next_obs, reward, term, trunc, _ = env.step(action)
+        memory.add(obs, action, reward, next_obs, term)
+        obs, ep_ret = next_obs, ep_ret + reward
+        if term or trunc:
+            obs, _ = env.reset()
+            returns.append(ep_ret)
+            ep_ret = 0.0
+        if step >= learning_starts:
+            o, a, r, o2, d = memory.sample(batch_size)
+            with torch.no_grad():
+                noise = (torch.randn_like(a) * target_noise).clamp(-noise_clip, noise_clip) * high
+                a2 = (high * torch.tanh(actor_t(o2)) + noise).clamp(-high, high)
+                q_next = torch.min(q1_t(torch.cat([o2, a2], 1)), q2_t(torch.cat([o2, a2], 1))).view(-1)
+                y = r + gamma * (1 - d) * q_next
+            oa = torch.cat([o, a], 1)
+            q_loss = ((q1(oa).view(-1) - y) ** 2).mean() + ((q2(oa).view(-1) - y) ** 2).mean()
+            q_opt.zero_grad()
+            q_loss.backward()
+            q_opt.step()
+            if step % policy_delay == 0:
+                actor_loss = -q1(torch.cat([o, high * torch.tanh(actor(o))], 1)).mean()
+                actor_opt.zero_grad()
+                actor_loss.backward()
+                actor_opt.step()
+                with torch.no_grad():
+                    for net, target in ((actor, actor_t), (q1, q1_t), (q2, q2_t)):
+                        for p, pt in zip(net.parameters(), target.parameters()):
+                            pt.mul_(1 - tau).add_(tau * p)
+    return _measured(total_steps, start, returns)
+
+
+def torch_sac(total_steps, hidden=(256, 256), batch_size=256, learning_starts=1000, lr=3e-4, gamma=0.99, tau=0.005,
+              buffer_size=1_000_000, seed=0):
+    """SAC on Pendulum-v1: twin soft Q-networks, a tanh-Gaussian actor, α tuned toward −dim(A); one gradient step
+    of the critics, the actor and α per environment step."""
+    import copy
+
+    import gymnasium as gym
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    env = gym.make("Pendulum-v1")
+    high = float(env.action_space.high[0])
+    actor, q1, q2 = _mlp(3, 2, hidden), _mlp(4, 1, hidden), _mlp(4, 1, hidden)
+    q1_t, q2_t = copy.deepcopy(q1), copy.deepcopy(q2)
+    q_opt = torch.optim.Adam(list(q1.parameters()) + list(q2.parameters()), lr=lr)
+    actor_opt = torch.optim.Adam(actor.parameters(), lr=lr)
+    log_alpha = torch.zeros(1, requires_grad=True)
+    alpha_opt = torch.optim.Adam([log_alpha], lr=lr)
+    target_entropy = -1.0
+
+    def policy(o):
+        mean, log_std = actor(o).chunk(2, dim=-1)
+        log_std = log_std.clamp(-5, 2)
+        u = mean + log_std.exp() * torch.randn_like(mean)
+        a = torch.tanh(u)
+        log_p = (-0.5 * ((u - mean) / log_std.exp()) ** 2 - log_std - 0.5 * np.log(2 * np.pi)).sum(-1)
+        log_p = log_p - (2 * (np.log(2) - u - torch.nn.functional.softplus(-2 * u))).sum(-1)
+        return a * high, log_p
+
+    memory = _PendulumReplay(buffer_size, 3, 1, rng)
+    obs, _ = env.reset(seed=seed)
+    returns, ep_ret = [], 0.0
+    start = time.perf_counter()
+    for step in range(total_steps):
+        if step < learning_starts:
+            action = env.action_space.sample()
+        else:
+            with torch.no_grad():
+                action = policy(torch.as_tensor(obs, dtype=torch.float32)[None])[0][0].numpy()
+        next_obs, reward, term, trunc, _ = env.step(action)
+        memory.add(obs, action, reward, next_obs, term)
+        obs, ep_ret = next_obs, ep_ret + reward
+        if term or trunc:
+            obs, _ = env.reset()
+            returns.append(ep_ret)
+            ep_ret = 0.0
+        if step >= learning_starts:
+            o, a, r, o2, d = memory.sample(batch_size)
+            alpha = log_alpha.exp().detach()
+            with torch.no_grad():
+                a2, logp2 = policy(o2)
+                oa2 = torch.cat([o2, a2], 1)
+                y = r + gamma * (1 - d) * (torch.min(q1_t(oa2), q2_t(oa2)).view(-1) - alpha * logp2)
+            oa = torch.cat([o, a], 1)
+            q_loss = ((q1(oa).view(-1) - y) ** 2).mean() + ((q2(oa).view(-1) - y) ** 2).mean()
+            q_opt.zero_grad()
+            q_loss.backward()
+            q_opt.step()
+            a_new, logp = policy(o)
+            oa_new = torch.cat([o, a_new], 1)
+            actor_loss = (alpha * logp - torch.min(q1(oa_new), q2(oa_new)).view(-1)).mean()
+            actor_opt.zero_grad()
+            actor_loss.backward()
+            actor_opt.step()
+            alpha_loss = -(log_alpha * (logp.detach() + target_entropy)).mean()
+            alpha_opt.zero_grad()
+            alpha_loss.backward()
+            alpha_opt.step()
+            with torch.no_grad():
+                for net, target in ((q1, q1_t), (q2, q2_t)):
+                    for p, pt in zip(net.parameters(), target.parameters()):
+                        pt.mul_(1 - tau).add_(tau * p)
+    return _measured(total_steps, start, returns)
