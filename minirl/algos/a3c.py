@@ -61,8 +61,9 @@ class WorkerError(RuntimeError):
 
 
 class A3C(A2C):
-    """Asynchronous advantage actor-critic: worker processes apply their gradients to shared parameters
-    (Algorithm 5.21). In this process, the A2C parts hold the global network, act with it, and give the spaces."""
+    """Asynchronous advantage actor-critic: workers apply their gradients to shared parameters (Algorithm 5.21).
+
+    In this process, the A2C parts hold the global network, act with it, and give the spaces."""
 
     name = "a3c"
     hyperparameters = {

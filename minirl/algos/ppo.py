@@ -87,8 +87,9 @@ def adapt_kl_coef(kl_coef: float, kl: float, kl_target: float, a: float = 1.5, b
 
 
 class PPO(OnPolicyActorCritic):
-    """PPO-Clip (Algorithm 5.24), or PPO-Penalty (Algorithm 5.23) with `loss="penalty"`, with GAE, vectorized
-    environments and minibatch epochs."""
+    """PPO-Clip (Algorithm 5.24), or PPO-Penalty (Algorithm 5.23) with loss=penalty; GAE, minibatch epochs.
+
+    Vectorized environments; the implementation details of the module docstring."""
 
     name = "ppo"
     hyperparameters = {

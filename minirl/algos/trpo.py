@@ -46,8 +46,9 @@ def surrogate_advantage(dist, actions, old_log_probs, advantages):
 
 
 class TRPO(OnPolicyActorCritic):
-    """Trust region policy optimization: a natural-gradient step by conjugate gradient, then a backtracking line
-    search within KL ≤ δ (Algorithm 5.22)."""
+    """Trust region policy optimization: a conjugate-gradient natural step and a line search (Algorithm 5.22).
+
+    The line search accepts the first shrunk step that improves the surrogate within KL ≤ δ."""
 
     name = "trpo"
     hyperparameters = {
