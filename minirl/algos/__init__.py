@@ -22,6 +22,8 @@ ALGORITHMS = {
     "a3c": "minirl.algos.a3c:A3C",
     "trpo": "minirl.algos.trpo:TRPO",
     "acktr": "minirl.algos.acktr:ACKTR",
+    "ddpg": "minirl.algos.ddpg:DDPG",
+    "td3": "minirl.algos.td3:TD3",
 }
 
 
