@@ -23,6 +23,8 @@ ALGORITHMS = {
     "trpo": "minirl.algos.trpo:TRPO",
     "acktr": "minirl.algos.acktr:ACKTR",
     "actor_critic": "minirl.algos.actor_critic:ActorCriticAgent",
+    "ddpg": "minirl.algos.ddpg:DDPG",
+    "td3": "minirl.algos.td3:TD3",
 }
 
 

@@ -83,6 +83,12 @@ def test_dqn_mountain_car_final_policy_minus_120_on_3_of_5_seeds_within_150k_ste
     assert_target(final_returns("dqn", "MountainCar-v0", range(5)), -120, 3)
 
 
+@pytest.mark.parametrize("algo", ["ddpg", "td3"])
+def test_pendulum_final_policy_minus_200_on_4_of_5_seeds_within_20k_steps(algo):
+    assert get(algo).steps_for("Pendulum-v1") <= 20_000
+    assert_target(final_returns(algo, "Pendulum-v1", range(5)), -200, 4)
+
+
 def test_ppo_pendulum_final_policy_minus_250_on_3_of_5_seeds():
     assert_target(final_returns("ppo", "Pendulum-v1", range(5)), -250, 3)
 

@@ -55,7 +55,9 @@ def kill_at(monkeypatch, steps):
                                                     ("reinforce", "CartPole-v1", 3000, 1700),
                                                     ("a2c", "CartPole-v1", 3000, 1700),
                                                     ("acktr", "CartPole-v1", 3200, 1700),
-                                                    ("actor_critic", "CartPole-v1", 3000, 1700)])
+                                                    ("actor_critic", "CartPole-v1", 3000, 1700),
+                                                    ("ddpg", "Pendulum-v1", 1500, 1300),
+                                                    ("td3", "Pendulum-v1", 1500, 1300)])
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch, algo, env_id, steps, kill):
     whole, whole_dir = trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "whole", progress=False,
                                      checkpoint_every=500, evaluate_episodes=0)
@@ -74,8 +76,8 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatc
     if hasattr(whole, "variance"):  # the search distribution of the cross-entropy method
         np.testing.assert_array_equal(whole.mean, resumed.mean)
         np.testing.assert_array_equal(whole.variance, resumed.variance)
-    network = next((name for name in ("policy", "q_network") if hasattr(getattr(whole, name, None), "state_dict")),
-                   None)
+    network = next((name for name in ("policy", "q_network", "actor")
+                    if hasattr(getattr(whole, name, None), "state_dict")), None)
     if network:
         final, again = getattr(whole, network).state_dict(), getattr(resumed, network).state_dict()
         for (name, p), q in zip(final.items(), again.values()):
