@@ -19,7 +19,7 @@ Each is run `--repeats` times, ours and the reference alternately, and the best 
 A step count of 0 leaves that algorithm out.
 
     python benchmarks/rl_speed.py [--ppo-steps 500000] [--a2c-steps 200000] [--dqn-steps 100000] [--repeats 3]
-                                  [--no-reference] [--profile]
+                                  [--td3-steps 5000] [--sac-steps 5000] [--no-reference] [--profile]
 """
 
 from __future__ import annotations
@@ -61,15 +61,26 @@ A2C_SETTINGS = dict(num_envs=8, num_steps=5, learning_rate=7e-4, anneal_lr=False
                     normalize_advantages=False)
 
 
+# TD3 and SAC on Pendulum: the widely used single-file settings (256-256 ReLU, batch 256, Adam 3e-4, τ 0.005, one
+# gradient step per environment step; TD3's actor and targets every 2 steps, its noises 0.1 and 0.2 of the action
+# range's half-width 2, the smoothing noise clipped at 0.5 of it), learning from step 1000
+OFF_POLICY_SETTINGS = dict(hidden="256,256", batch_size=256, learning_rate=3e-4, gamma=0.99, tau=0.005,
+                           learning_starts=1000, train_frequency=1, gradient_steps=1, buffer_size=1_000_000)
+TD3_SETTINGS = dict(OFF_POLICY_SETTINGS, policy_delay=2, noise="gaussian", noise_sigma=0.2, target_noise=0.4,
+                    target_noise_clip=1.0)
+ENVIRONMENT = {"td3": "Pendulum-v1", "sac": "Pendulum-v1"}
+
+
 def settings_for(algo: str) -> dict:
-    return {"ppo": PPO_SETTINGS, "a2c": A2C_SETTINGS, "dqn": DQN_SETTINGS}.get(algo, FAMILY_SETTINGS)
+    return {"ppo": PPO_SETTINGS, "a2c": A2C_SETTINGS, "dqn": DQN_SETTINGS, "td3": TD3_SETTINGS}.get(
+        algo, FAMILY_SETTINGS)
 
 
 @contextlib.contextmanager
 def agent_for(algo: str):
     from minirl.algos import get
 
-    yield get(algo)("CartPole-v1", seed=0, **settings_for(algo))
+    yield get(algo)(ENVIRONMENT.get(algo, "CartPole-v1"), seed=0, **settings_for(algo))
 
 
 def ours(algo: str, steps: int):
@@ -131,7 +142,7 @@ def profile(algo: str, steps: int) -> dict:
     def cumulative(predicate):
         return sum(v[3] for k, v in stats.stats.items() if predicate(k))
 
-    parts["environment"] = cumulative(lambda k: "minirl/envs/vector/vectorized.py" in k[0] and k[2] == "step")
+    parts["environment"] = cumulative(lambda k: "minirl/envs/vector/" in k[0] and k[2] == "step")  # either kind
     parts["buffers"] = cumulative(lambda k: "minirl/buffers/" in k[0] and k[2] in ("add", "sample",
                                                                                   "compute_returns_and_advantages"))
     parts["optimizer step"] = cumulative(lambda k: "minirl/optim/optimizer.py" in k[0] and k[2] == "step")
@@ -153,12 +164,13 @@ def measure(algo: str, steps: int, repeats: int, reference: bool = True) -> dict
         ours_runs.append(ours(algo, steps))
         if reference:
             try:
-                from reference.torch_agents import torch_a2c, torch_dqn, torch_ppo
+                from reference.torch_agents import torch_a2c, torch_dqn, torch_ppo, torch_sac, torch_td3
 
                 import torch
 
                 torch.set_num_threads(1)
-                reference_runs.append({"ppo": torch_ppo, "a2c": torch_a2c, "dqn": torch_dqn}[algo](steps))
+                reference_runs.append({"ppo": torch_ppo, "a2c": torch_a2c, "dqn": torch_dqn, "td3": torch_td3,
+                                       "sac": torch_sac}[algo](steps))
             except ImportError as exc:
                 reference_runs.append(f"not measured: {exc}")
     best = max(ours_runs, key=lambda run: run["steps_per_second"])
@@ -179,16 +191,21 @@ def main(argv=None):
     parser.add_argument("--ppo-steps", type=int, default=500_000)
     parser.add_argument("--a2c-steps", type=int, default=200_000)
     parser.add_argument("--dqn-steps", type=int, default=100_000)
+    parser.add_argument("--td3-steps", type=int, default=0, help="TD3 on Pendulum (0: none)")
+    parser.add_argument("--sac-steps", type=int, default=0, help="SAC on Pendulum (0: none)")
     parser.add_argument("--family-steps", type=int, default=50_000, help="steps of C51 and Rainbow (0: none)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternately; the best counts")
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    parser.add_argument("--name", default="rl_speed.json", help="the file written in --out")
     args = parser.parse_args(argv)
     record = {"benchmark": "rl_speed", "machine": describe(), "repeats": args.repeats, "ppo_settings": PPO_SETTINGS,
               "a2c_settings": A2C_SETTINGS, "dqn_settings": DQN_SETTINGS, "family_settings": FAMILY_SETTINGS,
               "results": {}}
-    chosen = (("ppo", args.ppo_steps), ("a2c", args.a2c_steps), ("dqn", args.dqn_steps))
+    record["off_policy_settings"] = {"td3": TD3_SETTINGS}
+    chosen = (("ppo", args.ppo_steps), ("a2c", args.a2c_steps), ("dqn", args.dqn_steps), ("td3", args.td3_steps),
+              ("sac", args.sac_steps))
     runs = [(algo, steps) for algo, steps in chosen if steps > 0]
     for algo, steps in runs:
         result = measure(algo, steps, args.repeats, reference=not args.no_reference)
@@ -210,8 +227,8 @@ def main(argv=None):
         print(f"{algo}: minirl {result['minirl']['steps_per_second']:,.0f} steps/s", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "rl_speed.json").write_text(json.dumps(record, indent=2, default=str))
-    print(f"wrote {out / 'rl_speed.json'}")
+    (out / args.name).write_text(json.dumps(record, indent=2, default=str))
+    print(f"wrote {out / args.name}")
 
 
 if __name__ == "__main__":
