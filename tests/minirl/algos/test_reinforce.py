@@ -1,6 +1,7 @@
 """REINFORCE (book ch. 5.2, Algorithm 5.18): the returns (5.1), the loss, the policy-gradient identities it rests
-on (5.3)–(5.5), computed exactly by summing over the actions, and one fast learning run (the 5-seed target is in
-the slow suite)."""
+on (5.3)–(5.5), computed exactly by summing over the actions, compatible function approximation for stochastic
+(2.173) and deterministic (2.174)–(2.176) policies, and one fast learning run (the 5-seed target is in the slow
+suite)."""
 
 import numpy as np
 import pytest
@@ -141,3 +142,66 @@ def test_a_compatible_critic_gives_the_exact_policy_gradient():
     other = rng.normal(size=(12, 5))                             # a critic on features unrelated to the score
     v = np.linalg.lstsq(np.sqrt(W)[:, None] * other, np.sqrt(W) * y, rcond=None)[0]
     assert np.abs((W * (other @ v)) @ X - true_gradient).max() > 1e-3
+
+
+def test_a_compatible_critic_gives_the_exact_deterministic_policy_gradient():
+    """(2.174)–(2.176), the deterministic case (book L17221–17249; Silver et al. 2014): a critic whose action
+    gradient at a = µ_θ(s) is ∇_θ µ_θ(s)ᵀ w (condition 1), such as Q_w(s, a) = (a − µ_θ(s))ᵀ ∇_θ µ_θ(s)ᵀ w + V(s),
+    with w minimising MSE(θ, w) = E_s[εᵀε], ε(s) = ∇_a Q_w(s, a) − ∇_a Q^µ(s, a) at a = µ_θ(s) (condition 2; the
+    text at L17229 prints Q_w in both terms, the second is Q^µ), gives exactly the deterministic policy gradient
+    E_s[∇_θ µ_θ(s) ∇_a Q^µ(s, a)|a=µ_θ(s)] of Theorem 2.3 (2.151); the same critic on other features does not.
+
+    A one-step problem, so that Q^µ = r is known in closed form: six states with features x(s) ∈ R³ under a fixed
+    distribution d(s) (the book: on-policy ρ^µ or off-policy ρ^β alike, the same d in the fit and the gradient),
+    actions in R², Q^µ(s, a) = −(a − a*(s))ᵀ H(s) (a − a*(s)), and µ_θ(s) = 2 tanh(Θ x(s)) with θ the six entries
+    of Θ. ∇_θ µ_θ(s) (6 × 2: a column per action component) and the critics' ∇_a come from autodiff in float64."""
+    rng = np.random.default_rng(5)
+    d, x, best = rng.dirichlet(np.ones(6)), rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    root = rng.normal(size=(6, 2, 2))
+    H = root @ root.transpose(0, 2, 1) + np.eye(2)               # positive definite: Q^µ is concave in a
+    theta, value = rng.normal(size=(2, 3)) * 0.5, rng.normal(size=6)
+
+    def policy_and_jacobian(s):
+        theta_t = ad.tensor(theta, requires_grad=True)
+        mu = 2 * ad.tanh(theta_t @ ad.tensor(x[s]))
+        columns = [ad.grad(mu[j], theta_t, retain_graph=True)[0].numpy().reshape(-1) for j in range(2)]
+        return mu.numpy(), np.stack(columns, axis=1)
+
+    mus, jacobians = map(np.array, zip(*[policy_and_jacobian(s) for s in range(6)]))  # (6, 2), (6, 6, 2)
+    dq = -2 * np.einsum("sij,sj->si", H, mus - best)             # ∇_a Q^µ(s, a) at a = µ_θ(s)
+
+    def expected_over_states(action_gradients):                  # E_s[∇_θ µ_θ(s) g(s)]
+        return np.einsum("s,spj,sj->p", d, jacobians, action_gradients)
+
+    true_gradient = expected_over_states(dq)                     # (2.151)
+
+    def objective(t):                                            # J(θ) = E_s[Q^µ(s, µ_θ(s))]
+        gap = 2 * np.tanh(x @ t.reshape(2, 3).T) - best
+        return d @ -np.einsum("si,sij,sj->s", gap, H, gap)
+
+    steps = np.eye(6) * 1e-6                                     # Theorem 2.3 holds here: central differences
+    numeric = [(objective(theta.reshape(-1) + e) - objective(theta.reshape(-1) - e)) / 2e-6 for e in steps]
+    np.testing.assert_allclose(true_gradient, numeric, atol=1e-6)
+
+    def critic_action_gradients(features, w):
+        """∇_a Q(s, a) at a = µ_θ(s) for Q(s, a) = (a − µ_θ(s))ᵀ features(s)ᵀ w + V(s), per state."""
+        rows = []
+        for s in range(6):
+            a = ad.tensor(mus[s], requires_grad=True)
+            q = ((a - ad.tensor(mus[s])) * ad.tensor(features[s].T @ w)).sum() + value[s]
+            rows.append(ad.grad(q, a)[0].numpy())
+        return np.array(rows)
+
+    def fit(features):
+        """w minimising Σ_s d(s) ‖features(s)ᵀ w − ∇_a Q^µ(s, µ_θ(s))‖² (2.174): 12 equations, 6 unknowns."""
+        X = (np.sqrt(d)[:, None, None] * features.transpose(0, 2, 1)).reshape(12, 6)
+        return np.linalg.lstsq(X, (np.sqrt(d)[:, None] * dq).reshape(12), rcond=None)[0]
+
+    compatible = critic_action_gradients(jacobians, fit(jacobians))
+    error = compatible - dq                                      # ε(s; θ, w)
+    assert d @ (error ** 2).sum(axis=1) > 1e-2                   # the critic does not fit ∇_a Q^µ itself...
+    np.testing.assert_allclose(expected_over_states(error), 0.0, atol=1e-10)                 # (2.175)
+    np.testing.assert_allclose(expected_over_states(compatible), true_gradient, atol=1e-10)  # ...yet (2.176)
+    other = rng.normal(size=jacobians.shape)                     # features unrelated to ∇_θ µ_θ(s)
+    biased = expected_over_states(critic_action_gradients(other, fit(other)))
+    assert np.abs(biased - true_gradient).max() > 1e-3
