@@ -67,10 +67,9 @@ def test_ppo_pendulum_final_policy_minus_250_on_3_of_5_seeds():
     assert_target(final_returns("ppo", "Pendulum-v1", range(5)), -250, 3)
 
 
-def test_a2c_pendulum_final_policy_minus_900_on_2_of_5_seeds_within_300k_steps():
-    # the goal is 3 of 5: with the table's settings seeds 0 and 2 swing up by 300k steps, the others stay near −1000
+def test_a2c_pendulum_final_policy_minus_900_on_3_of_5_seeds_within_300k_steps():
     assert get("a2c").steps_for("Pendulum-v1") <= 300_000
-    assert_target(final_returns("a2c", "Pendulum-v1", range(5)), -900, 2)
+    assert_target(final_returns("a2c", "Pendulum-v1", range(5)), -900, 3)
 
 
 @pytest.mark.parametrize("algo", ["ppo", "dqn"])
