@@ -93,6 +93,11 @@ def test_ppo_pendulum_final_policy_minus_250_on_3_of_5_seeds():
     assert_target(final_returns("ppo", "Pendulum-v1", range(5)), -250, 3)
 
 
+def test_a2c_pendulum_final_policy_minus_900_on_3_of_5_seeds_within_300k_steps():
+    assert get("a2c").steps_for("Pendulum-v1") <= 300_000
+    assert_target(final_returns("a2c", "Pendulum-v1", range(5)), -900, 3)
+
+
 @pytest.mark.parametrize("algo", ["ppo", "dqn"])
 def test_agents_learn_gymnasiums_own_cartpole_through_the_adapter(algo):
     if "gymnasium/CartPole-v1" not in registry:
