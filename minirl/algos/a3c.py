@@ -75,6 +75,7 @@ class A3C(A2C):
         "rms_eps": Hyperparameter(1e-5, "RMSprop's ε", low=0.0),
     }
     default_steps = {"CartPole-v1": 300_000}
+    env_defaults: dict = {}  # (not A2C's tables: they use settings A3C does not have)
 
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
