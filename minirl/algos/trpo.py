@@ -34,6 +34,10 @@ from minirl.optim.conjugate_gradient import (conjugate_gradient, fisher_vector_p
 
 log = logging.getLogger(__name__)
 
+NOT_DIFFERENTIABLE = ("trpo: the policy's distribution does not depend differentiably on its parameters, so no "
+                      "natural-gradient step exists; the policy network (trpo.hidden, trpo.activation) must be "
+                      "differentiable in θ, twice (its KL's Hessian is the Fisher)")
+
 SHARED = ("num_envs", "num_steps", "gamma", "gae_lambda", "hidden", "activation", "normalize_obs", "normalize_reward",
           "log_std_init")
 
@@ -112,6 +116,8 @@ class TRPO(OnPolicyActorCritic):
             return old_policy().kl(self.policy.distribution(x)).mean()
 
         loss = surrogate()
+        if not loss.requires_grad:
+            raise ValueError(NOT_DIFFERENTIABLE)
         g = flat_grad(loss, params)                                                  # ĝ          (5.31)
         if not np.all(np.isfinite(g)):
             raise FloatingPointError("trpo: the policy gradient has non-finite entries; lower learning rates will "
@@ -120,6 +126,9 @@ class TRPO(OnPolicyActorCritic):
         direction = conjugate_gradient(fvp, g, hp["cg_iters"])                       # x̂ ≈ Ĥ⁻¹ĝ  (5.32)
         curvature = float(direction @ fvp(direction))                                 # x̂ᵀĤx̂
         if not curvature > 0:
+            probe = np.ones_like(g)
+            if not np.any(fvp(probe) - hp["cg_damping"] * probe):  # Ĥ = 0: π does not move when θ does
+                raise ValueError(NOT_DIFFERENTIABLE)
             return self._reject("the Fisher-vector product gave a non-positive curvature")
         full_step = np.sqrt(2 * hp["max_kl"] / curvature) * direction                # (5.30)
         tries = self._line_search(params, full_step, surrogate, kl, loss.item())      # (5.33)

@@ -64,6 +64,15 @@ def test_the_line_search_refuses_a_step_that_lowers_the_surrogate(caplog, monkey
     np.testing.assert_array_equal(parameters_to_vector(params), before)
 
 
+def test_a_policy_that_does_not_depend_on_its_parameters_is_refused_by_name():
+    agent = rollout_agent()
+    frozen = agent.policy.policy_head
+    agent.policy.policy_head = lambda obs: ad.tensor(frozen(obs).numpy())  # the graph to θ cut: not differentiable
+    agent.policy.distribution = lambda obs: agent.policy.distribution_from(agent.policy.policy_head(obs))
+    with pytest.raises(ValueError, match="does not depend differentiably on its parameters"):
+        agent._update_policy()
+
+
 def test_trpo_learns_cartpole(tmp_path):
     agent = TRPO("CartPole-v1", seed=0).learn(50_000)
     assert agent.evaluate(20)["mean_return"] >= 400
