@@ -22,6 +22,7 @@ ALGORITHMS = {
     "a3c": "minirl.algos.a3c:A3C",
     "trpo": "minirl.algos.trpo:TRPO",
     "acktr": "minirl.algos.acktr:ACKTR",
+    "sac": "minirl.algos.sac:SAC",
 }
 
 

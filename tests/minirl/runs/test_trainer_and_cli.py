@@ -54,7 +54,8 @@ def kill_at(monkeypatch, steps):
                                                     ("cem", "CartPole-v1", 6000, 3100),
                                                     ("reinforce", "CartPole-v1", 3000, 1700),
                                                     ("a2c", "CartPole-v1", 3000, 1700),
-                                                    ("acktr", "CartPole-v1", 3200, 1700)])
+                                                    ("acktr", "CartPole-v1", 3200, 1700),
+                                                    ("sac", "CartPole-v1", 1600, 1300)])
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch, algo, env_id, steps, kill):
     whole, whole_dir = trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "whole", progress=False,
                                      checkpoint_every=500, evaluate_episodes=0)
