@@ -25,6 +25,7 @@ ALGORITHMS = {
     "actor_critic": "minirl.algos.actor_critic:ActorCriticAgent",
     "ddpg": "minirl.algos.ddpg:DDPG",
     "td3": "minirl.algos.td3:TD3",
+    "sac": "minirl.algos.sac:SAC",
 }
 
 

@@ -83,10 +83,22 @@ def test_dqn_mountain_car_final_policy_minus_120_on_3_of_5_seeds_within_150k_ste
     assert_target(final_returns("dqn", "MountainCar-v0", range(5)), -120, 3)
 
 
-@pytest.mark.parametrize("algo", ["ddpg", "td3"])
+@pytest.mark.parametrize("algo", ["ddpg", "td3", "sac"])
 def test_pendulum_final_policy_minus_200_on_4_of_5_seeds_within_20k_steps(algo):
     assert get(algo).steps_for("Pendulum-v1") <= 20_000
     assert_target(final_returns(algo, "Pendulum-v1", range(5)), -200, 4)
+
+
+def test_discrete_sac_cartpole_final_policy_475_on_3_of_5_seeds_within_100k_steps():
+    assert get("sac").steps_for("CartPole-v1") <= 100_000
+    assert_target(final_returns("sac", "CartPole-v1", range(5)), 475, 3)
+
+
+@pytest.mark.xfail(reason="without state-dependent exploration (gSDE) SAC's table stands still: 0 on seed 0",
+                   strict=False)
+def test_sac_mountain_car_continuous_final_policy_90_on_3_of_5_seeds_within_50k_steps():
+    assert get("sac").steps_for("MountainCarContinuous-v0") <= 50_000
+    assert_target(final_returns("sac", "MountainCarContinuous-v0", range(5)), 90, 3)
 
 
 def test_ppo_pendulum_final_policy_minus_250_on_3_of_5_seeds():
