@@ -68,12 +68,13 @@ OFF_POLICY_SETTINGS = dict(hidden="256,256", batch_size=256, learning_rate=3e-4,
                            learning_starts=1000, train_frequency=1, gradient_steps=1, buffer_size=1_000_000)
 TD3_SETTINGS = dict(OFF_POLICY_SETTINGS, policy_delay=2, noise="gaussian", noise_sigma=0.2, target_noise=0.4,
                     target_noise_clip=1.0)
+SAC_SETTINGS = dict(OFF_POLICY_SETTINGS, autotune=True)  # α tuned toward −dim(A), as the reference's
 ENVIRONMENT = {"td3": "Pendulum-v1", "sac": "Pendulum-v1"}
 
 
 def settings_for(algo: str) -> dict:
-    return {"ppo": PPO_SETTINGS, "a2c": A2C_SETTINGS, "dqn": DQN_SETTINGS, "td3": TD3_SETTINGS}.get(
-        algo, FAMILY_SETTINGS)
+    return {"ppo": PPO_SETTINGS, "a2c": A2C_SETTINGS, "dqn": DQN_SETTINGS, "td3": TD3_SETTINGS,
+            "sac": SAC_SETTINGS}.get(algo, FAMILY_SETTINGS)
 
 
 @contextlib.contextmanager
@@ -203,7 +204,7 @@ def main(argv=None):
     record = {"benchmark": "rl_speed", "machine": describe(), "repeats": args.repeats, "ppo_settings": PPO_SETTINGS,
               "a2c_settings": A2C_SETTINGS, "dqn_settings": DQN_SETTINGS, "family_settings": FAMILY_SETTINGS,
               "results": {}}
-    record["off_policy_settings"] = {"td3": TD3_SETTINGS}
+    record["off_policy_settings"] = {"td3": TD3_SETTINGS, "sac": SAC_SETTINGS}
     chosen = (("ppo", args.ppo_steps), ("a2c", args.a2c_steps), ("dqn", args.dqn_steps), ("td3", args.td3_steps),
               ("sac", args.sac_steps))
     runs = [(algo, steps) for algo, steps in chosen if steps > 0]
