@@ -231,6 +231,39 @@ class _PendulumReplay:
                 torch.from_numpy(self.next_obs[idx]), torch.from_numpy(self.term[idx]))
 
 
+def _soft_update(pairs, tau):
+    import torch
+
+    with torch.no_grad():
+        for net, target in pairs:
+            for p, pt in zip(net.parameters(), target.parameters()):
+                pt.mul_(1 - tau).add_(tau * p)
+
+
+def _pendulum_loop(total_steps, learning_starts, choose_action, train, memory, seed):
+    """The single-file off-policy loop on Pendulum-v1: uniform random actions for `learning_starts` steps, then
+    `choose_action(obs)`; every transition into `memory`; `train(step)` once per step after the warm-up."""
+    import gymnasium as gym
+
+    env = gym.make("Pendulum-v1")
+    env.action_space.seed(seed)
+    obs, _ = env.reset(seed=seed)
+    returns, ep_ret = [], 0.0
+    start = time.perf_counter()
+    for step in range(total_steps):
+        action = env.action_space.sample() if step < learning_starts else choose_action(obs)
+        next_obs, reward, term, trunc, _ = env.step(action)
+        memory.add(obs, action, reward, next_obs, term)
+        obs, ep_ret = next_obs, ep_ret + reward
+        if term or trunc:
+            obs, _ = env.reset()
+            returns.append(ep_ret)
+            ep_ret = 0.0
+        if step >= learning_starts:
+            train(step)
+    return _measured(total_steps, start, returns)
+
+
 def _mlp(n_in, n_out, hidden):
     from torch import nn
 
@@ -244,57 +277,42 @@ def torch_td3(total_steps, hidden=(256, 256), batch_size=256, learning_starts=10
     `policy_delay` steps; the widely used single-file settings."""
     import copy
 
-    import gymnasium as gym
     import torch
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    env = gym.make("Pendulum-v1")
-    high = float(env.action_space.high[0])
+    high = 2.0  # Pendulum's torque bound
     actor, q1, q2 = _mlp(3, 1, hidden), _mlp(4, 1, hidden), _mlp(4, 1, hidden)
     actor_t, q1_t, q2_t = copy.deepcopy(actor), copy.deepcopy(q1), copy.deepcopy(q2)
     q_opt = torch.optim.Adam(list(q1.parameters()) + list(q2.parameters()), lr=lr)
     actor_opt = torch.optim.Adam(actor.parameters(), lr=lr)
     memory = _PendulumReplay(buffer_size, 3, 1, rng)
-    obs, _ = env.reset(seed=seed)
-    returns, ep_ret = [], 0.0
-    start = time.perf_counter()
-    for step in range(total_steps):
-        if step < learning_starts:
-            action = env.action_space.sample()
-        else:
-            with torch.no_grad():
-                action = high * torch.tanh(actor(torch.as_tensor(obs, dtype=torch.float32))).numpy()
-            action = np.clip(action + rng.normal(0, exploration_noise * high, 1), -high, high).astype(np.float32)
-        next_obs, reward, term, trunc, _ = env.step(action)
-        memory.add(obs, action, reward, next_obs, term)
-        obs, ep_ret = next_obs, ep_ret + reward
-        if term or trunc:
-            obs, _ = env.reset()
-            returns.append(ep_ret)
-            ep_ret = 0.0
-        if step >= learning_starts:
-            o, a, r, o2, d = memory.sample(batch_size)
-            with torch.no_grad():
-                noise = (torch.randn_like(a) * target_noise).clamp(-noise_clip, noise_clip) * high
-                a2 = (high * torch.tanh(actor_t(o2)) + noise).clamp(-high, high)
-                q_next = torch.min(q1_t(torch.cat([o2, a2], 1)), q2_t(torch.cat([o2, a2], 1))).view(-1)
-                y = r + gamma * (1 - d) * q_next
-            oa = torch.cat([o, a], 1)
-            q_loss = ((q1(oa).view(-1) - y) ** 2).mean() + ((q2(oa).view(-1) - y) ** 2).mean()
-            q_opt.zero_grad()
-            q_loss.backward()
-            q_opt.step()
-            if step % policy_delay == 0:
-                actor_loss = -q1(torch.cat([o, high * torch.tanh(actor(o))], 1)).mean()
-                actor_opt.zero_grad()
-                actor_loss.backward()
-                actor_opt.step()
-                with torch.no_grad():
-                    for net, target in ((actor, actor_t), (q1, q1_t), (q2, q2_t)):
-                        for p, pt in zip(net.parameters(), target.parameters()):
-                            pt.mul_(1 - tau).add_(tau * p)
-    return _measured(total_steps, start, returns)
+
+    def choose_action(obs):
+        with torch.no_grad():
+            action = high * torch.tanh(actor(torch.as_tensor(obs, dtype=torch.float32))).numpy()
+        return np.clip(action + rng.normal(0, exploration_noise * high, 1), -high, high).astype(np.float32)
+
+    def train(step):
+        o, a, r, o2, d = memory.sample(batch_size)
+        with torch.no_grad():
+            noise = (torch.randn_like(a) * target_noise).clamp(-noise_clip, noise_clip) * high
+            a2 = (high * torch.tanh(actor_t(o2)) + noise).clamp(-high, high)
+            q_next = torch.min(q1_t(torch.cat([o2, a2], 1)), q2_t(torch.cat([o2, a2], 1))).view(-1)
+            y = r + gamma * (1 - d) * q_next
+        oa = torch.cat([o, a], 1)
+        q_loss = ((q1(oa).view(-1) - y) ** 2).mean() + ((q2(oa).view(-1) - y) ** 2).mean()
+        q_opt.zero_grad()
+        q_loss.backward()
+        q_opt.step()
+        if step % policy_delay == 0:
+            actor_loss = -q1(torch.cat([o, high * torch.tanh(actor(o))], 1)).mean()
+            actor_opt.zero_grad()
+            actor_loss.backward()
+            actor_opt.step()
+            _soft_update(((actor, actor_t), (q1, q1_t), (q2, q2_t)), tau)
+
+    return _pendulum_loop(total_steps, learning_starts, choose_action, train, memory, seed)
 
 
 def torch_sac(total_steps, hidden=(256, 256), batch_size=256, learning_starts=1000, lr=3e-4, gamma=0.99, tau=0.005,
@@ -303,13 +321,11 @@ def torch_sac(total_steps, hidden=(256, 256), batch_size=256, learning_starts=10
     of the critics, the actor and α per environment step."""
     import copy
 
-    import gymnasium as gym
     import torch
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    env = gym.make("Pendulum-v1")
-    high = float(env.action_space.high[0])
+    high = 2.0  # Pendulum's torque bound
     actor, q1, q2 = _mlp(3, 2, hidden), _mlp(4, 1, hidden), _mlp(4, 1, hidden)
     q1_t, q2_t = copy.deepcopy(q1), copy.deepcopy(q2)
     q_opt = torch.optim.Adam(list(q1.parameters()) + list(q2.parameters()), lr=lr)
@@ -328,46 +344,33 @@ def torch_sac(total_steps, hidden=(256, 256), batch_size=256, learning_starts=10
         return a * high, log_p
 
     memory = _PendulumReplay(buffer_size, 3, 1, rng)
-    obs, _ = env.reset(seed=seed)
-    returns, ep_ret = [], 0.0
-    start = time.perf_counter()
-    for step in range(total_steps):
-        if step < learning_starts:
-            action = env.action_space.sample()
-        else:
-            with torch.no_grad():
-                action = policy(torch.as_tensor(obs, dtype=torch.float32)[None])[0][0].numpy()
-        next_obs, reward, term, trunc, _ = env.step(action)
-        memory.add(obs, action, reward, next_obs, term)
-        obs, ep_ret = next_obs, ep_ret + reward
-        if term or trunc:
-            obs, _ = env.reset()
-            returns.append(ep_ret)
-            ep_ret = 0.0
-        if step >= learning_starts:
-            o, a, r, o2, d = memory.sample(batch_size)
-            alpha = log_alpha.exp().detach()
-            with torch.no_grad():
-                a2, logp2 = policy(o2)
-                oa2 = torch.cat([o2, a2], 1)
-                y = r + gamma * (1 - d) * (torch.min(q1_t(oa2), q2_t(oa2)).view(-1) - alpha * logp2)
-            oa = torch.cat([o, a], 1)
-            q_loss = ((q1(oa).view(-1) - y) ** 2).mean() + ((q2(oa).view(-1) - y) ** 2).mean()
-            q_opt.zero_grad()
-            q_loss.backward()
-            q_opt.step()
-            a_new, logp = policy(o)
-            oa_new = torch.cat([o, a_new], 1)
-            actor_loss = (alpha * logp - torch.min(q1(oa_new), q2(oa_new)).view(-1)).mean()
-            actor_opt.zero_grad()
-            actor_loss.backward()
-            actor_opt.step()
-            alpha_loss = -(log_alpha * (logp.detach() + target_entropy)).mean()
-            alpha_opt.zero_grad()
-            alpha_loss.backward()
-            alpha_opt.step()
-            with torch.no_grad():
-                for net, target in ((q1, q1_t), (q2, q2_t)):
-                    for p, pt in zip(net.parameters(), target.parameters()):
-                        pt.mul_(1 - tau).add_(tau * p)
-    return _measured(total_steps, start, returns)
+
+    def choose_action(obs):
+        with torch.no_grad():
+            return policy(torch.as_tensor(obs, dtype=torch.float32)[None])[0][0].numpy()
+
+    def train(step):
+        o, a, r, o2, d = memory.sample(batch_size)
+        alpha = log_alpha.exp().detach()
+        with torch.no_grad():
+            a2, logp2 = policy(o2)
+            oa2 = torch.cat([o2, a2], 1)
+            y = r + gamma * (1 - d) * (torch.min(q1_t(oa2), q2_t(oa2)).view(-1) - alpha * logp2)
+        oa = torch.cat([o, a], 1)
+        q_loss = ((q1(oa).view(-1) - y) ** 2).mean() + ((q2(oa).view(-1) - y) ** 2).mean()
+        q_opt.zero_grad()
+        q_loss.backward()
+        q_opt.step()
+        a_new, logp = policy(o)
+        oa_new = torch.cat([o, a_new], 1)
+        actor_loss = (alpha * logp - torch.min(q1(oa_new), q2(oa_new)).view(-1)).mean()
+        actor_opt.zero_grad()
+        actor_loss.backward()
+        actor_opt.step()
+        alpha_loss = -(log_alpha * (logp.detach() + target_entropy)).mean()
+        alpha_opt.zero_grad()
+        alpha_loss.backward()
+        alpha_opt.step()
+        _soft_update(((q1, q1_t), (q2, q2_t)), tau)
+
+    return _pendulum_loop(total_steps, learning_starts, choose_action, train, memory, seed)

@@ -40,7 +40,8 @@ import autodiff as ad
 from minirl import nn
 from minirl.algos.base import Agent, Hyperparameter
 from minirl.algos.dqn import _crossed
-from minirl.algos.networks import DeterministicActor, StateActionQ, check_bounded, parse_hidden, soft_update
+from minirl.algos.networks import (DeterministicActor, StateActionQ, check_bounded, check_replay_settings,
+                                   parse_hidden, soft_update)
 from minirl.algos.noise import NOISE
 from minirl.algos.q_networks import as_input
 from minirl.buffers import ReplayBuffer
@@ -107,12 +108,7 @@ class DDPG(Agent):
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
         parse_hidden(values["hidden"])
-        if values["tau"] <= 0:
-            raise ValueError(f"{cls.name}.tau: expected a value in (0, 1] (the weight of the online network in the "
-                             f"soft update; 0 would never move the targets), got {values['tau']!r}")
-        if values["buffer_size"] < values["batch_size"]:
-            raise ValueError(f"{cls.name}.buffer_size: the replay memory ({values['buffer_size']}) must hold at "
-                             f"least one batch (batch_size = {values['batch_size']})")
+        check_replay_settings(cls.name, values)
 
     def __init__(self, env, seed: int = 0, **overrides):
         super().__init__(env, seed, **overrides)

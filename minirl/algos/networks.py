@@ -186,6 +186,17 @@ def soft_update(pairs, tau: float) -> None:
             target.data += tau * (online.data - target.data)
 
 
+def check_replay_settings(name: str, values: dict) -> None:
+    """The settings the off-policy actor-critics (DDPG, TD3, SAC) share, checked together: τ in (0, 1] (0 would
+    never move the targets) and a replay memory that holds at least one batch."""
+    if not 0.0 < values["tau"] <= 1.0:
+        raise ValueError(f"{name}.tau: expected a value in (0, 1] (the weight of the online parameters in the "
+                         f"target update; 0 would never move the targets, 1 is a hard copy), got {values['tau']!r}")
+    if values["buffer_size"] < values["batch_size"]:
+        raise ValueError(f"{name}.buffer_size: the replay memory ({values['buffer_size']}) must hold at least one "
+                         f"batch (batch_size = {values['batch_size']})")
+
+
 def check_bounded(action_space, who: str) -> None:
     """A Box of finite bounds, as an actor that squashes into them needs; a clear error otherwise."""
     if not isinstance(action_space, spaces.Box):

@@ -47,7 +47,8 @@ import autodiff as ad
 from minirl import nn
 from minirl.algos.base import Agent, Hyperparameter
 from minirl.algos.dqn import _crossed
-from minirl.algos.networks import StateActionQ, check_bounded, flat_dim, mlp, parse_hidden, soft_update
+from minirl.algos.networks import (StateActionQ, check_bounded, check_replay_settings, flat_dim, mlp, parse_hidden,
+                                   soft_update)
 from minirl.algos.q_networks import as_batch, as_input
 from minirl.buffers import ReplayBuffer
 from minirl.distributions import Categorical, TanhGaussian
@@ -165,15 +166,10 @@ class SAC(Agent):
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
         parse_hidden(values["hidden"])
-        if not 0.0 < values["tau"] <= 1.0:
-            raise ValueError(f"{cls.name}.tau: expected a value in (0, 1] (the weight of the online parameters in "
-                             f"the target update; 1 is a hard copy), got {values['tau']!r}")
+        check_replay_settings(cls.name, values)
         if values["autotune"] and values["alpha"] <= 0.0:
             raise ValueError(f"{cls.name}.alpha: autotune learns log α, so the starting α must be positive, got "
                              f"{values['alpha']!r}")
-        if values["buffer_size"] < values["batch_size"]:
-            raise ValueError(f"{cls.name}.buffer_size: the replay memory ({values['buffer_size']}) must hold at "
-                             f"least one batch (batch_size = {values['batch_size']})")
 
     def __init__(self, env, seed: int = 0, **overrides):
         super().__init__(env, seed, **overrides)
