@@ -204,9 +204,10 @@ class DDPG(Agent):
         self.critic_updates += 1
         self.last_critic_loss = critic_loss.item()
         if self.critic_updates % self.policy_delay == 0:
-            actor_loss = -self.critics[0](obs, self.actor(obs)).mean()  # −mean Q_w(S, μ_θ(S)); its gradient: (6.6)
-            self.actor_optimizer.zero_grad()
-            actor_loss.backward()  # also fills the critic's .grad, which its next step clears first
+            with self.critics[0].frozen():  # the gradient flows through Q_w into a = μ_θ(S), not into w
+                actor_loss = -self.critics[0](obs, self.actor(obs)).mean()  # −mean Q_w(S, μ_θ(S)); gradient: (6.6)
+                self.actor_optimizer.zero_grad()
+                actor_loss.backward()
             self.actor_optimizer.step()
             self.last_actor_loss = actor_loss.item()
             soft_update(self._target_pairs, self.hp["tau"])                 # (6.7)–(6.8)

@@ -273,14 +273,11 @@ class SAC(Agent):
         critic_loss.backward()
         self.critic_optimizer.step()  # φ_i ← φ_i − λ_Q ∇J_Q(φ_i)
 
-        for p in self._critic_parameters:  # J_π flows through Q into a, not into φ
-            p.requires_grad = False
-        policy_loss, entropy = self.policy_loss(batch.obs, alpha)
-        self.policy_optimizer.zero_grad()
-        policy_loss.backward()
+        with self.q1.frozen(), self.q2.frozen():  # J_π flows through Q into a, not into φ
+            policy_loss, entropy = self.policy_loss(batch.obs, alpha)
+            self.policy_optimizer.zero_grad()
+            policy_loss.backward()
         self.policy_optimizer.step()  # θ ← θ − λ_π ∇J_π(θ)
-        for p in self._critic_parameters:
-            p.requires_grad = True
 
         if self.hp["autotune"]:
             alpha_loss = self.temperature_loss(entropy)

@@ -24,6 +24,8 @@ every call, as K-FAC does to collect its statistics, without changing the module
 
 from __future__ import annotations
 
+import contextlib
+
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -348,6 +350,20 @@ class Module:
         for p in self.parameters():
             p.requires_grad = requires_grad
         return self
+
+    @contextlib.contextmanager
+    def frozen(self):
+        """Inside the block no parameter of this module takes a gradient: a loss can flow *through* it (an actor's
+        loss through its critic, DDPG and SAC) without computing gradients that nobody uses."""
+        parameters = list(self.parameters())
+        before = [p.requires_grad for p in parameters]
+        for p in parameters:
+            p.requires_grad = False
+        try:
+            yield self
+        finally:
+            for p, requires_grad in zip(parameters, before):
+                p.requires_grad = requires_grad
 
     def apply(self, fn) -> Module:
         """Call ``fn(module)`` on every descendant, then on this module (e.g. a custom initialisation)."""

@@ -111,6 +111,18 @@ def test_train_eval_propagate_to_all_descendants():
     assert all(m.training for m in net.modules())
 
 
+def test_a_frozen_module_passes_gradients_through_but_takes_none():
+    rng = np.random.default_rng(0)
+    first, critic = nn.Linear(3, 4, rng=rng), nn.Linear(4, 1, rng=rng)
+    critic.weight.requires_grad = False  # a choice made before: kept after the block
+    with critic.frozen():
+        assert not any(p.requires_grad for p in critic.parameters())
+        critic(first(np.ones((2, 3), dtype=np.float32))).sum().backward()
+    assert first.weight.grad is not None and first.bias.grad is not None  # the loss flowed through the critic
+    assert critic.weight.grad is None and critic.bias.grad is None          # into none of its parameters
+    assert critic.bias.requires_grad and not critic.weight.requires_grad   # each flag as it was
+
+
 def test_zero_grad_and_requires_grad_():
     net = Net()
     out = net(np.ones((4, 3), dtype=np.float32))
