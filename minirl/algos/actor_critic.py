@@ -233,23 +233,15 @@ class ActorCriticAgent(Agent):
 
     # -- checkpoints -------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        state = {**super().state_dict(), "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "window": self.window.state_dict(), "episode_returns": self.episode_returns,
-                 "episode_lengths": self.episode_lengths}
-        if self._obs is not None:  # resume mid-episode, exactly
-            state["envs"], state["obs"] = self.envs.state_dict(), self._obs
-        return state
+        return {**super().state_dict(), **self._vector_progress(), "policy": self.policy.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "window": self.window.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.policy.load_state_dict(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.window.load_state_dict(state["window"])
-        self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
-        self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
-        if "envs" in state:
-            self.envs.load_state_dict(state["envs"])
-            self._obs = np.array(state["obs"])
+        self._load_vector_progress(state)
 
 
 __all__ = ["ActorCriticAgent", "actor_critic_losses", "bootstrap_values", "l_step_targets", "q_advantages"]

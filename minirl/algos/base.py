@@ -150,6 +150,22 @@ class Agent:
             self.episode_returns[i], self.episode_lengths[i] = 0.0, 0
         return hooks.on_step(self) is False
 
+    def _vector_progress(self) -> dict:
+        """What a checkpoint needs of the vector env's copies: their running episodes' returns and lengths, and,
+        when the env can save its state, the env and its current observations (a resumed run continues
+        mid-episode, exactly)."""
+        state = {"episode_returns": self.episode_returns, "episode_lengths": self.episode_lengths}
+        if self._obs is not None and hasattr(self.envs, "state_dict"):
+            state["envs"], state["obs"] = self.envs.state_dict(), self._obs
+        return state
+
+    def _load_vector_progress(self, state: dict) -> None:
+        self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
+        self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
+        if "envs" in state:
+            self.envs.load_state_dict(state["envs"])
+            self._obs = np.array(state["obs"])
+
     def act(self, obs, deterministic: bool = True):
         raise NotImplementedError
 

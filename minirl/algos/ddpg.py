@@ -214,14 +214,11 @@ class DDPG(Agent):
 
     # -- checkpoints ------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        state = {**super().state_dict(), "actor": self.actor.state_dict(), "critics": self.critics.state_dict(),
+        state = {**super().state_dict(), **self._vector_progress(), "actor": self.actor.state_dict(), "critics": self.critics.state_dict(),
                  "actor_target": self.actor_target.state_dict(), "critic_target": self.critic_target.state_dict(),
                  "actor_optimizer": self.actor_optimizer.state_dict(),
                  "critic_optimizer": self.critic_optimizer.state_dict(), "buffer": self.buffer.state_dict(),
-                 "noise": self.noise.state_dict(), "critic_updates": self.critic_updates,
-                 "episode_returns": self.episode_returns, "episode_lengths": self.episode_lengths}
-        if self._obs is not None and hasattr(self.envs, "state_dict"):  # resume mid-episode, exactly
-            state["envs"], state["obs"] = self.envs.state_dict(), self._obs
+                 "noise": self.noise.state_dict(), "critic_updates": self.critic_updates}
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -230,8 +227,4 @@ class DDPG(Agent):
                      "buffer", "noise"):
             getattr(self, name).load_state_dict(state[name])
         self.critic_updates = int(state["critic_updates"])
-        self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
-        self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
-        if "envs" in state:
-            self.envs.load_state_dict(state["envs"])
-            self._obs = np.array(state["obs"])
+        self._load_vector_progress(state)

@@ -299,12 +299,9 @@ class DQN(Agent):
 
     # -- checkpoints ------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        state = {**super().state_dict(), "q_network": self.q_network.state_dict(),
+        state = {**super().state_dict(), **self._vector_progress(), "q_network": self.q_network.state_dict(),
                  "target_network": self.target_network.state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "buffer": self.buffer.state_dict(), "episode_returns": self.episode_returns,
-                 "episode_lengths": self.episode_lengths, "epsilon": self.epsilon}
-        if self._obs is not None and hasattr(self.envs, "state_dict"):  # resume mid-episode, exactly
-            state["envs"], state["obs"] = self.envs.state_dict(), self._obs
+                 "buffer": self.buffer.state_dict(), "epsilon": self.epsilon}
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -313,9 +310,5 @@ class DQN(Agent):
         self.target_network.load_state_dict(state["target_network"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.buffer.load_state_dict(state["buffer"])
-        self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
-        self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
+        self._load_vector_progress(state)
         self.epsilon = float(state["epsilon"])
-        if "envs" in state:
-            self.envs.load_state_dict(state["envs"])
-            self._obs = np.array(state["obs"])

@@ -150,10 +150,8 @@ class OnPolicyActorCritic(Agent):
 
     # -- checkpoints -----------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        state = {**super().state_dict(), "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "episode_returns": self.episode_returns, "episode_lengths": self.episode_lengths}
-        if self._obs is not None and hasattr(self.envs, "state_dict"):  # resume mid-episode, exactly
-            state["envs"], state["obs"] = self.envs.state_dict(), self._obs
+        state = {**super().state_dict(), **self._vector_progress(), "policy": self.policy.state_dict(),
+                 "optimizer": self.optimizer.state_dict()}
         if self.obs_normalizer is not None:
             state["obs_rms"] = self.obs_normalizer.state_dict()
         if self.reward_scaler is not None:
@@ -165,11 +163,7 @@ class OnPolicyActorCritic(Agent):
         super().load_state_dict(state)
         self.policy.load_state_dict(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
-        self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
-        if "envs" in state:
-            self.envs.load_state_dict(state["envs"])
-            self._obs = np.array(state["obs"])
+        self._load_vector_progress(state)
         if self.obs_normalizer is not None:
             self.obs_normalizer.load_state_dict(state["obs_rms"])
         if self.reward_scaler is not None:

@@ -343,12 +343,9 @@ class SAC(Agent):
     OPTIMIZERS = ("critic_optimizer", "policy_optimizer", "alpha_optimizer")
 
     def state_dict(self) -> dict:
-        state = {**super().state_dict(), **{name: getattr(self, name).state_dict() for name in self.NETWORKS},
+        state = {**super().state_dict(), **self._vector_progress(), **{name: getattr(self, name).state_dict() for name in self.NETWORKS},
                  **{name: getattr(self, name).state_dict() for name in self.OPTIMIZERS},
-                 "log_alpha": self.log_alpha.data.copy(), "buffer": self.buffer.state_dict(),
-                 "episode_returns": self.episode_returns, "episode_lengths": self.episode_lengths}
-        if self._obs is not None and hasattr(self.envs, "state_dict"):  # resume mid-episode, exactly
-            state["envs"], state["obs"] = self.envs.state_dict(), self._obs
+                 "log_alpha": self.log_alpha.data.copy(), "buffer": self.buffer.state_dict()}
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -357,8 +354,4 @@ class SAC(Agent):
             getattr(self, name).load_state_dict(state[name])
         self.log_alpha.data[...] = state["log_alpha"]
         self.buffer.load_state_dict(state["buffer"])
-        self.episode_returns = np.array(state["episode_returns"], dtype=np.float64)
-        self.episode_lengths = np.array(state["episode_lengths"], dtype=np.int64)
-        if "envs" in state:
-            self.envs.load_state_dict(state["envs"])
-            self._obs = np.array(state["obs"])
+        self._load_vector_progress(state)
