@@ -43,7 +43,7 @@ class A2C(OnPolicyActorCritic):
         # rl-zoo's CartPole settings for A2C (Stable-Baselines3's defaults): 8 copies × 5 steps, RMSprop 7e-4
         "num_envs": Hyperparameter(8, "environment copies stepped together (the workers)", low=1),
         "num_steps": Hyperparameter(5, "L: steps per copy in each rollout", low=1),
-        "learning_rate": Hyperparameter(7e-4, "the optimizer's step size at the start", low=0.0),
+        "learning_rate": Hyperparameter(7e-4, "the optimizer's step size at the start", above=0.0),
         "anneal_lr": Hyperparameter(False, "decay the learning rate linearly to 0 over training"),
         "gae_lambda": Hyperparameter(1.0, "λ of GAE: 0 the box's one-step TD error, 1 the n-step return",
                                      low=0.0, high=1.0),

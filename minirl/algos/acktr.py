@@ -51,7 +51,7 @@ class ACKTR(A2C):
         # Wu et al.'s (and Stable-Baselines' ACKTR) settings
         "num_envs": Hyperparameter(8, "environment copies stepped together", low=1),
         "num_steps": Hyperparameter(20, "L: steps per copy in each rollout", low=1),
-        "learning_rate": Hyperparameter(0.25, "η_max, the largest step along the natural gradient", low=0.0),
+        "learning_rate": Hyperparameter(0.25, "η_max, the largest step along the natural gradient", above=0.0),
         "anneal_lr": Hyperparameter(True, "decay η_max linearly to 0 over training"),
         "vf_coef": Hyperparameter(0.25, "weight of the value loss", low=0.0),
         "kl_clip": Hyperparameter(0.001, "δ, the trust region: the largest KL of a step", above=0.0),

@@ -119,9 +119,9 @@ class ActorCriticAgent(Agent):
                                   low=1),
         "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
         "actor_learning_rate": Hyperparameter(1e-4, "η_θ: Adam's step size for the actor",
-                                              low=0.0),
+                                              above=0.0),
         "critic_learning_rate": Hyperparameter(1e-3, "η_ψ: Adam's step size for the critic (and a shared trunk)",
-                                               low=0.0),
+                                               above=0.0),
         "anneal_lr": Hyperparameter(True, "decay both step sizes linearly to 0 over training"),
         "adam_eps": Hyperparameter(1e-5, "Adam's ε", low=0.0),
         "critic": Hyperparameter("v", "the critic: v (V_ψ, the box), sarsa (Q_ψ, 5.12) or expected_sarsa (5.13)",
@@ -129,7 +129,8 @@ class ActorCriticAgent(Agent):
         "shared_trunk": Hyperparameter(False, "actor and critic as two heads on one MLP trunk (one optimizer)"),
         "vf_coef": Hyperparameter(0.5, "weight of the critic's loss with a shared trunk", low=0.0),
         "ent_coef": Hyperparameter(0.0, "weight of the entropy bonus added to J(θ)", low=0.0),
-        "max_grad_norm": Hyperparameter(None, "global gradient-norm clip of each network; None: no clip", low=0.0),
+        "max_grad_norm": Hyperparameter(None, "global gradient-norm clip of each network; None: no clip",
+                                        above=0.0, kind=float),
         "hidden": Hyperparameter("64,64", "hidden layer sizes of actor and critic (or of the shared trunk)"),
         "activation": Hyperparameter("tanh", "tanh or relu", choices=("tanh", "relu")),
         "log_std_init": Hyperparameter(0.0, "initial log std of a Gaussian policy"),
@@ -138,7 +139,7 @@ class ActorCriticAgent(Agent):
 
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
-        networks.parse_hidden(values["hidden"])
+        networks.parse_hidden(values["hidden"], f"{cls.name}.hidden")
 
     def __init__(self, env, seed: int = 0, **overrides):
         super().__init__(env, seed, **overrides)

@@ -14,53 +14,107 @@ hyperparameters are an error that lists the known ones.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from minirl.errors import CheckpointError, ConfigurationError, check_integer
 from minirl.io.checkpoint import generator_state, load_checkpoint, restore_generator, save_checkpoint
 
 
 @dataclass(frozen=True)
 class Hyperparameter:
     """A hyperparameter's default and one line of documentation; optionally the values it may take: `choices`,
-    or a closed range [`low`, `high`], or a strict lower bound `above` (a value must exceed it). Every value is
-    checked against them (and against the default's type) when an agent is built, so a bad setting fails before
-    anything is written."""
+    or a closed range [`low`, `high`], or a strict lower bound `above` (a value must exceed it). A setting whose
+    default is None (off) declares the type it takes when set, `kind`. Every value is checked against them (and
+    against the default's type) when an agent is built, so a bad setting fails before anything is written."""
     default: object
     doc: str
     choices: tuple | None = None
     low: float | None = None
     high: float | None = None
     above: float | None = None
+    kind: type | None = None
+
+    def __post_init__(self):
+        if self.default is None and self.kind not in (int, float, str):
+            raise TypeError(f"Hyperparameter({self.doc!r}): a setting whose default is None declares its type, "
+                            f"kind=int, float or str")
+
+    @property
+    def type(self) -> type:
+        """The type a value must have: the default's, or the declared `kind` of an optional setting."""
+        return self.kind if self.default is None else type(self.default)
+
+    def expected(self) -> str:
+        """What a value must be, in words, for error messages."""
+        words = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+        text = words.get(self.type, f"a {self.type.__name__}")
+        allowed = self.allowed()
+        if allowed.startswith("one of"):
+            text = allowed
+        elif allowed:
+            text += allowed.removeprefix("a value")
+        return text + (" or None" if self.default is None else "")
+
+    def allowed(self) -> str:
+        """The declared values in words ("a value in [0.0, 1.0]", "a value > 0.0", "one of ..."); "" if any."""
+        if self.choices is not None:
+            return f"one of {', '.join(map(repr, self.choices))}"
+        if self.above is not None:
+            return f"a value in ({self.above}, {self.high}]" if self.high is not None else f"a value > {self.above}"
+        if self.low is not None or self.high is not None:
+            return f"a value in [{'-inf' if self.low is None else self.low}, {'inf' if self.high is None else self.high}]"
+        return ""
 
     def check(self, name: str, value) -> None:
-        """Raise a ValueError naming `name` when `value` is of the wrong type or outside its allowed values."""
-        kind = type(self.default)
+        """Raise a ConfigurationError naming `name` when `value` is of the wrong type or outside its allowed
+        values."""
         if value is None and self.default is None:
             return
+        kind = self.type
         if kind is bool or isinstance(value, bool):
             ok = isinstance(value, bool) and kind is bool
-        elif kind is float or self.default is None:
+        elif kind is float:
             ok = isinstance(value, (int, float, np.integer, np.floating))
         elif kind is int:
             ok = isinstance(value, (int, np.integer))
         else:
             ok = isinstance(value, kind)
         if not ok:
-            expected = "a number or None" if self.default is None else f"a {kind.__name__}"
-            raise ValueError(f"{name}: expected {expected}, got {value!r}")
-        if isinstance(value, (float, np.floating)) and not np.isfinite(value):
-            raise ValueError(f"{name}: expected a finite number, got {value!r}")
-        if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{name}: expected one of {', '.join(map(repr, self.choices))}, got {value!r}")
-        if self.above is not None and value is not None and not value > self.above:
-            raise ValueError(f"{name}: expected a value > {self.above}, got {value!r}")
-        if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            bounds = f"[{'-inf' if self.low is None else self.low}, {'inf' if self.high is None else self.high}]"
-            raise ValueError(f"{name}: expected a value in {bounds}, got {value!r}")
+            expected = self.expected()
+        elif isinstance(value, (float, np.floating)) and not np.isfinite(value):
+            expected = "a finite number"
+        elif ((self.choices is not None and value not in self.choices)
+              or (self.above is not None and not value > self.above)
+              or (self.low is not None and value < self.low) or (self.high is not None and value > self.high)):
+            expected = self.allowed()
+        else:
+            return
+        raise ConfigurationError(f"{name}: expected {expected}, got {value!r}",
+                                 f"see `minirl list {name.partition('.')[0]}` for its settings")
+
+    def parse(self, name: str, text: str):
+        """A command-line string as this setting's type ("none" turns an optional setting off)."""
+        if self.default is None and text.strip().lower() in ("none", "null"):
+            return None
+        kind, value = self.type, text.strip()
+        try:
+            if kind is bool:
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError
+            if kind in (int, float):
+                return kind(value)
+        except ValueError:
+            raise ConfigurationError(f"{name}: expected {self.expected()}, got {text!r}",
+                                     f"see `minirl list {name.partition('.')[0]}` for its settings") from None
+        return text
 
 
 class TrainingHooks:
@@ -91,7 +145,7 @@ class Agent:
         self.env_id = env if isinstance(env, str) else getattr(getattr(env, "spec", None), "id", None)
         # a function that makes the environment (no registered id): the vector agents build their copies with it
         self.env_factory = env if is_env_factory(env) else None
-        self.seed = int(seed)
+        self.seed = check_integer(f"{self.name}: seed", seed, 0)
         self.hp = self.resolve_hyperparameters(self.env_id, overrides)
         self.rng = np.random.default_rng(self.seed)
         self.num_timesteps = 0
@@ -104,14 +158,23 @@ class Agent:
         unknown = sorted(set(overrides) - set(cls.hyperparameters))
         if unknown:
             known = ", ".join(sorted(cls.hyperparameters))
-            raise ValueError(f"{cls.name}: unknown hyperparameter(s) {', '.join(unknown)}; known: {known}")
+            guesses = [g for name in unknown for g in _close_names(name, cls.hyperparameters)]
+            guess = f" (did you mean {', '.join(guesses)}?)" if guesses else ""
+            raise ConfigurationError(f"{cls.name}: unknown hyperparameter(s) {', '.join(unknown)}{guess}; known: "
+                                     f"{known}", f"see `minirl list {cls.name}`")
         values = {k: h.default for k, h in cls.hyperparameters.items()}
         values.update(cls.env_defaults.get(env_id or "", {}))
         for key, value in overrides.items():
-            values[key] = _coerce(value, cls.hyperparameters[key].default, f"{cls.name}.{key}")
+            h = cls.hyperparameters[key]
+            values[key] = h.parse(f"{cls.name}.{key}", value) if isinstance(value, str) and h.type is not str else value
         for key, value in values.items():
             cls.hyperparameters[key].check(f"{cls.name}.{key}", value)
-        cls.check_hyperparameters(values)
+        try:
+            cls.check_hyperparameters(values)
+        except ConfigurationError:
+            raise
+        except ValueError as exc:  # the algorithm's own checks name the setting; say where to read about it
+            raise ConfigurationError(str(exc), f"see `minirl list {cls.name}`") from None
         return values
 
     @classmethod
@@ -133,7 +196,7 @@ class Agent:
     # -- the API ------------------------------------------------------------------------------------------
     def learn(self, total_steps: int, hooks: TrainingHooks | None = None) -> "Agent":
         """Train until `total_steps` environment steps have been taken in all (a resumed agent continues)."""
-        self._train(int(total_steps), hooks or TrainingHooks())
+        self._train(check_integer(f"{self.name}.learn: total_steps", total_steps, 1), hooks or TrainingHooks())
         return self
 
     def _train(self, total_steps: int, hooks: TrainingHooks) -> None:
@@ -171,8 +234,9 @@ class Agent:
 
     def evaluate(self, episodes: int = 20, seed: int | None = None, env=None) -> dict:
         """Mean return of `episodes` episodes acting deterministically, on a fresh copy of the environment."""
+        episodes = check_integer(f"{self.name}.evaluate: episodes", episodes, 1)
         env = env if env is not None else self.evaluation_env()
-        seed = self.seed + 10_000 if seed is None else seed
+        seed = self.seed + 10_000 if seed is None else check_integer(f"{self.name}.evaluate: seed", seed, 0)
         returns = []
         for i in range(episodes):
             obs, _ = env.reset(seed=seed + i)
@@ -220,6 +284,20 @@ class Agent:
         self.num_timesteps = int(state["num_timesteps"])
         self.num_episodes = int(state["num_episodes"])
 
+    def restore(self, state: dict, source) -> None:
+        """`load_state_dict` for a checkpoint read from `source`: a missing or mismatched entry becomes a
+        CheckpointError that names the file and the entry (the file is damaged, or from another version)."""
+        try:
+            self.load_state_dict(state)
+        except KeyError as exc:
+            raise CheckpointError(f"checkpoint {source} lacks the entry {exc.args[0]!r} that {self.name} needs",
+                                  "it is damaged or from another minirl version; resume from another checkpoint "
+                                  "or train again") from None
+        except (ValueError, TypeError, IndexError) as exc:
+            raise CheckpointError(f"checkpoint {source} does not fit this {self.name} agent ({exc})",
+                                  "it is damaged or was written with other hyperparameters; resume from another "
+                                  "checkpoint or train again") from None
+
     def metadata(self) -> dict:
         return {"algorithm": self.name, "env_id": self.env_id, "seed": self.seed, "hyperparameters": self.hp,
                 "num_timesteps": self.num_timesteps}
@@ -230,8 +308,12 @@ class Agent:
     @classmethod
     def load(cls, path, env=None) -> "Agent":
         state, meta = load_checkpoint(path, algorithm=cls.name or None)
+        missing = [key for key in ("env_id", "seed", "hyperparameters") if key not in meta]
+        if missing:
+            raise CheckpointError(f"checkpoint {path}: its metadata lacks {', '.join(missing)}",
+                                  "it is damaged or was not written by Agent.save")
         agent = cls(env if env is not None else meta["env_id"], seed=meta["seed"], **meta["hyperparameters"])
-        agent.load_state_dict(state)
+        agent.restore(state, path)
         return agent
 
 
@@ -270,34 +352,11 @@ class EpisodicAgent(Agent):
                 hooks.on_boundary(self)
 
 
-def _coerce(value, default, name):
-    """Turn a command-line string into the type of the default (int, float, bool, str); for an optional
-    setting (default None), "none" is None and a number is a number."""
-    if not isinstance(value, str) or isinstance(default, str):
-        return value
-    if default is None:
-        if value.lower() in ("none", "null"):
-            return None
-        for kind in (int, float):
-            try:
-                return kind(value)
-            except ValueError:
-                pass
-        return value
-    try:
-        if isinstance(default, bool):
-            if value.lower() in ("1", "true", "yes", "on"):
-                return True
-            if value.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-        if isinstance(default, int):
-            return int(value)
-        if isinstance(default, float):
-            return float(value)
-    except ValueError:
-        raise ValueError(f"{name}: expected a {type(default).__name__}, got {value!r}") from None
-    return value
+def _close_names(name: str, known) -> list[str]:
+    """The known names a mistyped or abbreviated `name` may mean: close spellings, or names whose words start with
+    its letters (``lr`` for ``learning_rate``)."""
+    initials = [k for k in known if "_" in k and "".join(w[0] for w in k.split("_") if w) == name.lower()]
+    return initials or difflib.get_close_matches(name, known, n=1)
 
 
 def is_env_factory(env) -> bool:

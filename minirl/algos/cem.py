@@ -25,6 +25,7 @@ import numpy as np
 
 from minirl.algos.base import EpisodicAgent, Hyperparameter, env_rng_state, restore_env_rng
 from minirl.envs import spaces
+from minirl.errors import IncompatibleEnvironmentError
 
 
 def noise(iteration: int, start: float, decay: float) -> float:
@@ -50,14 +51,15 @@ class LinearPolicy:
 
     def __init__(self, observation_space, action_space):
         if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 1:
-            raise TypeError(f"cem: the linear policy needs a flat Box observation space, got {observation_space}")
+            raise IncompatibleEnvironmentError(
+                f"cem: the linear policy needs a flat Box observation space, got {observation_space}")
         if isinstance(action_space, spaces.Discrete):
             self.discrete, outputs = True, int(action_space.n)
         elif isinstance(action_space, spaces.Box) and len(action_space.shape) == 1:
             self.discrete, outputs = False, action_space.shape[0]
             self.low, self.high = action_space.low, action_space.high
         else:
-            raise TypeError(f"cem: needs a Discrete or a flat Box action space, got {action_space}")
+            raise IncompatibleEnvironmentError(f"cem: needs a Discrete or a flat Box action space, got {action_space}")
         self.inputs, self.outputs = observation_space.shape[0], outputs
         self.size = outputs * (self.inputs + 1)  # the length of θ
 

@@ -88,11 +88,11 @@ class DDPG(Agent):
     hyperparameters = {
         "num_envs": Hyperparameter(1, "environment copies stepped together", low=1),
         "buffer_size": Hyperparameter(1_000_000, "capacity of the replay memory D", low=1),
-        "learning_rate": Hyperparameter(1e-3, "Adam's step size, for the actor and the critic", low=0.0),
+        "learning_rate": Hyperparameter(1e-3, "Adam's step size, for the actor and the critic", above=0.0),
         "batch_size": Hyperparameter(256, "transitions per gradient step", low=1),
         "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
         "tau": Hyperparameter(0.005, "τ of the soft target update θ' ← τθ + (1 − τ)θ' (6.7)–(6.8), in (0, 1]",
-                              low=0.0, high=1.0),
+                              above=0.0, high=1.0),
         "learning_starts": Hyperparameter(10_000, "steps of uniformly random actions before learning begins", low=0),
         "train_frequency": Hyperparameter(1, "environment steps between training rounds", low=1),
         "gradient_steps": Hyperparameter(1, "gradient steps per training round", low=1),
@@ -107,7 +107,7 @@ class DDPG(Agent):
 
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
-        parse_hidden(values["hidden"])
+        parse_hidden(values["hidden"], f"{cls.name}.hidden")
         check_replay_settings(cls.name, values)
 
     def __init__(self, env, seed: int = 0, **overrides):

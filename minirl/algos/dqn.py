@@ -44,6 +44,7 @@ from minirl.algos.networks import parse_hidden, soft_update
 from minirl.algos.q_networks import DUELING, QNetwork, as_batch, as_input
 from minirl.buffers import PrioritizedReplayBuffer, RankBasedReplayBuffer, ReplayBuffer
 from minirl.envs import spaces
+from minirl.errors import IncompatibleEnvironmentError
 from minirl.nn.loss import huber_loss, mse_loss
 from minirl.optim.adam import Adam
 from minirl.optim.clip_grad import clip_grad_norm_
@@ -109,7 +110,7 @@ class DQN(Agent):
     hyperparameters = {
         "num_envs": Hyperparameter(1, "environment copies stepped together", low=1),
         "buffer_size": Hyperparameter(10_000, "N, the replay memory's capacity", low=1),
-        "learning_rate": Hyperparameter(2.5e-4, "Adam's step size", low=0.0),
+        "learning_rate": Hyperparameter(2.5e-4, "Adam's step size", above=0.0),
         "anneal_lr": Hyperparameter(False, "decay the learning rate linearly to 0 over training"),
         "batch_size": Hyperparameter(128, "transitions per gradient step", low=1),
         "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
@@ -149,7 +150,7 @@ class DQN(Agent):
 
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
-        parse_hidden(values["hidden"])
+        parse_hidden(values["hidden"], f"{cls.name}.hidden")
         if values["loss"] not in cls.losses:
             raise ValueError(f"{cls.name}.loss: expected one of {', '.join(map(repr, cls.losses))}, got "
                              f"{values['loss']!r}{cls.loss_note}")
@@ -165,9 +166,9 @@ class DQN(Agent):
         self.envs = self.make_vector_env(hp["num_envs"])
         obs_space, act_space = self.envs.single_observation_space, self.envs.single_action_space
         if not isinstance(act_space, spaces.Discrete) or not isinstance(obs_space, spaces.Box):
-            raise TypeError(f"{self.name}: needs a Box observation space and a Discrete action space (one Q-value "
-                            f"per action; dueling={hp['dueling']!r} splits them into V and A), got {obs_space} "
-                            f"and {act_space}")
+            raise IncompatibleEnvironmentError(
+                f"{self.name}: needs a Box observation space and a Discrete action space (one Q-value per action; "
+                f"dueling={hp['dueling']!r} splits them into V and A), got {obs_space} and {act_space}")
         self.num_actions = int(act_space.n)
         self.q_network = QNetwork(obs_space, self.num_actions, parse_hidden(hp["hidden"]), hp["activation"],
                                   self.rng, self.num_atoms, hp["dueling"], hp["noisy"])

@@ -17,6 +17,7 @@ import autodiff as ad
 from minirl import nn
 from minirl.distributions import Categorical, DiagGaussian
 from minirl.envs import spaces
+from minirl.errors import IncompatibleEnvironmentError
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 
@@ -44,14 +45,14 @@ def mlp(sizes, rng: np.random.Generator, activation: str = "tanh", output_gain: 
     return nn.DenseStack(*layers)
 
 
-def parse_hidden(value) -> tuple[int, ...]:
-    """"128,128" → (128, 128): the hidden layer sizes as the command line writes them."""
+def parse_hidden(value, name: str = "hidden") -> tuple[int, ...]:
+    """"128,128" → (128, 128): the hidden layer sizes as the command line writes them (`name` for errors)."""
     try:
         sizes = tuple(int(h) for h in str(value).split(",") if h.strip())
     except ValueError:
         sizes = ()
     if not sizes or min(sizes) < 1:
-        raise ValueError(f"hidden: expected comma-separated positive layer sizes such as '128,128', got {value!r}")
+        raise ValueError(f"{name}: expected comma-separated positive layer sizes such as '128,128', got {value!r}")
     return sizes
 
 
@@ -60,7 +61,7 @@ def flat_dim(space) -> int:
         return int(np.prod(space.shape))
     if isinstance(space, spaces.Discrete):
         return int(space.n)
-    raise TypeError(f"unsupported space {space}: expected Box or Discrete")
+    raise IncompatibleEnvironmentError(f"unsupported space {space}: expected Box or Discrete")
 
 
 class ActorCritic(nn.Module):
@@ -187,11 +188,8 @@ def soft_update(pairs, tau: float) -> None:
 
 
 def check_replay_settings(name: str, values: dict) -> None:
-    """The settings the off-policy actor-critics (DDPG, TD3, SAC) share, checked together: τ in (0, 1] (0 would
-    never move the targets) and a replay memory that holds at least one batch."""
-    if not 0.0 < values["tau"] <= 1.0:
-        raise ValueError(f"{name}.tau: expected a value in (0, 1] (the weight of the online parameters in the "
-                         f"target update; 0 would never move the targets, 1 is a hard copy), got {values['tau']!r}")
+    """The settings the off-policy actor-critics (DDPG, TD3, SAC) share that are checked together: a replay memory
+    that holds at least one batch. (τ's range, (0, 1], is its own: 0 would never move the targets.)"""
     if values["buffer_size"] < values["batch_size"]:
         raise ValueError(f"{name}.buffer_size: the replay memory ({values['buffer_size']}) must hold at least one "
                          f"batch (batch_size = {values['batch_size']})")
@@ -200,7 +198,7 @@ def check_replay_settings(name: str, values: dict) -> None:
 def check_bounded(action_space, who: str) -> None:
     """A Box of finite bounds, as an actor that squashes into them needs; a clear error otherwise."""
     if not isinstance(action_space, spaces.Box):
-        raise TypeError(f"{who}: needs continuous actions (a Box action space), got {action_space}")
+        raise IncompatibleEnvironmentError(f"{who}: needs continuous actions (a Box action space), got {action_space}")
     if not (np.all(np.isfinite(action_space.low)) and np.all(np.isfinite(action_space.high))):
         raise ValueError(f"{who}: squashes its actions into the bounds of the action space, which must be finite; "
                          f"got low={action_space.low}, high={action_space.high}")

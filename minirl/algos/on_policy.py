@@ -25,7 +25,7 @@ from minirl.envs.wrappers.normalize import ObservationNormalizer, ReturnScaler
 ON_POLICY = {
     "num_envs": Hyperparameter(4, "environment copies stepped together", low=1),
     "num_steps": Hyperparameter(128, "steps per copy in each rollout (rollout size = num_envs × num_steps)", low=1),
-    "learning_rate": Hyperparameter(2.5e-4, "the optimizer's step size at the start", low=0.0),
+    "learning_rate": Hyperparameter(2.5e-4, "the optimizer's step size at the start", above=0.0),
     "anneal_lr": Hyperparameter(True, "decay the learning rate linearly to 0 over training"),
     "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
     "gae_lambda": Hyperparameter(0.95, "λ of GAE: 0 gives one-step TD errors, 1 Monte Carlo returns",
@@ -56,7 +56,7 @@ class OnPolicyActorCritic(Agent):
 
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
-        parse_hidden(values["hidden"])
+        parse_hidden(values["hidden"], f"{cls.name}.hidden")
 
     def make_optimizer(self, parameters):
         raise NotImplementedError

@@ -30,6 +30,7 @@ import autodiff as ad
 from minirl.algos.base import EpisodicAgent, Hyperparameter, env_rng_state, restore_env_rng
 from minirl.algos.networks import ActorCritic, parse_hidden
 from minirl.envs import spaces
+from minirl.errors import IncompatibleEnvironmentError
 from minirl.optim.adam import Adam
 from minirl.optim.clip_grad import clip_grad_norm_
 
@@ -56,8 +57,8 @@ class REINFORCE(EpisodicAgent):
     name = "reinforce"
     hyperparameters = {
         "batch_episodes": Hyperparameter(10, "B: episodes per policy update", low=1),
-        "learning_rate": Hyperparameter(2e-3, "η_θ: Adam's step size for the policy", low=0.0),
-        "baseline_learning_rate": Hyperparameter(2e-3, "Adam's step size for the baseline V_φ", low=0.0),
+        "learning_rate": Hyperparameter(2e-3, "η_θ: Adam's step size for the policy", above=0.0),
+        "baseline_learning_rate": Hyperparameter(2e-3, "Adam's step size for the baseline V_φ", above=0.0),
         "baseline_steps": Hyperparameter(10, "gradient steps of V_φ on each batch's returns", low=1),
         "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
         "reward_to_go": Hyperparameter(True, "credit each action with the rewards after it (5.1), not G_0"),
@@ -67,20 +68,20 @@ class REINFORCE(EpisodicAgent):
         "hidden": Hyperparameter("64,64", "hidden layer sizes of the policy and of the baseline"),
         "activation": Hyperparameter("tanh", "tanh or relu", choices=("tanh", "relu")),
         "max_episode_steps": Hyperparameter(None, "cut episodes at this length (a truncation); None: the env's limit",
-                                            low=1),
+                                            low=1, kind=int),
     }
     default_steps = {"CartPole-v1": 200_000}
 
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
-        parse_hidden(values["hidden"])
+        parse_hidden(values["hidden"], f"{cls.name}.hidden")
 
     def __init__(self, env, seed: int = 0, **overrides):
         super().__init__(env, seed, **overrides)
         obs_space, act_space = self.env.observation_space, self.env.action_space
         if not isinstance(obs_space, spaces.Box) or not isinstance(act_space, (spaces.Box, spaces.Discrete)):
-            raise TypeError(f"reinforce: needs a Box observation space and a Box or Discrete action space, got "
-                            f"{obs_space} and {act_space}")
+            raise IncompatibleEnvironmentError(f"reinforce: needs a Box observation space and a Box or Discrete action "
+                                               f"space, got {obs_space} and {act_space}")
         self.policy = ActorCritic(obs_space, act_space, parse_hidden(self.hp["hidden"]), self.hp["activation"],
                                   rng=self.rng)
         self.discrete = isinstance(act_space, spaces.Discrete)

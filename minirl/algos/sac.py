@@ -53,6 +53,7 @@ from minirl.algos.q_networks import as_batch, as_input
 from minirl.buffers import ReplayBuffer
 from minirl.distributions import Categorical, TanhGaussian
 from minirl.envs import spaces
+from minirl.errors import IncompatibleEnvironmentError
 from minirl.nn.loss import mse_loss
 from minirl.optim.adam import Adam
 
@@ -130,16 +131,18 @@ class SAC(Agent):
         "num_envs": Hyperparameter(1, "environment copies stepped together", low=1),
         "buffer_size": Hyperparameter(100_000, "N, the replay memory's capacity", low=1),
         "learning_rate": Hyperparameter(3e-4, "λ_Q = λ_π = λ_α, Adam's step size for critics, policy and α",
-                                        low=0.0),
+                                        above=0.0),
         "batch_size": Hyperparameter(256, "transitions per gradient step", low=1),
         "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
-        "tau": Hyperparameter(0.005, "target update φ̃ ← τφ + (1 − τ)φ̃ after every gradient step, τ in (0, 1]"),
+        "tau": Hyperparameter(0.005, "target update φ̃ ← τφ + (1 − τ)φ̃ after every gradient step, τ in (0, 1]",
+                              above=0.0, high=1.0),
         "learning_starts": Hyperparameter(100, "steps of uniformly random actions before learning begins", low=0),
         "train_frequency": Hyperparameter(1, "environment steps between training rounds", low=1),
         "gradient_steps": Hyperparameter(1, "gradient steps per training round", low=1),
         "alpha": Hyperparameter(1.0, "α, the entropy temperature: its start with autotune, else fixed", low=0.0),
         "autotune": Hyperparameter(True, "learn α toward the target entropy κ (6.29)"),
-        "target_entropy": Hyperparameter(None, "κ; None: −dim(A) for Box actions, ratio · log|A| for Discrete"),
+        "target_entropy": Hyperparameter(None, "κ; None: −dim(A) for Box actions, ratio · log|A| for Discrete",
+                                         kind=float),
         "target_entropy_ratio": Hyperparameter(0.98, "discrete actions: κ as a fraction of log|A|",
                                                low=0.0, high=1.0),
         "hidden": Hyperparameter("256,256", "hidden layer sizes of the policy and of each Q-network"),
@@ -166,7 +169,7 @@ class SAC(Agent):
 
     @classmethod
     def check_hyperparameters(cls, values: dict) -> None:
-        parse_hidden(values["hidden"])
+        parse_hidden(values["hidden"], f"{cls.name}.hidden")
         check_replay_settings(cls.name, values)
         if values["autotune"] and values["alpha"] <= 0.0:
             raise ValueError(f"{cls.name}.alpha: autotune learns log α, so the starting α must be positive, got "
@@ -178,7 +181,7 @@ class SAC(Agent):
         self.envs = self.make_vector_env(hp["num_envs"])
         obs_space, act_space = self.envs.single_observation_space, self.envs.single_action_space
         if not isinstance(obs_space, spaces.Box):
-            raise TypeError(f"{self.name}: needs a Box observation space, got {obs_space}")
+            raise IncompatibleEnvironmentError(f"{self.name}: needs a Box observation space, got {obs_space}")
         hidden, activation = parse_hidden(hp["hidden"]), hp["activation"]
         self.discrete = isinstance(act_space, spaces.Discrete)
         if self.discrete:  # one Q-value per action: Q(s, ·)

@@ -21,11 +21,11 @@ class TabularQLearning(EpisodicAgent):
 
     name = "q_learning"
     hyperparameters = {
-        "learning_rate": Hyperparameter(0.1, "α, the step size of the TD update"),
-        "gamma": Hyperparameter(0.99, "γ, the discount factor"),
-        "epsilon_start": Hyperparameter(1.0, "ε at the start of training"),
-        "epsilon_end": Hyperparameter(0.05, "ε after the decay"),
-        "epsilon_fraction": Hyperparameter(0.5, "fraction of training over which ε decays linearly"),
+        "learning_rate": Hyperparameter(0.1, "α, the step size of the TD update", above=0.0, high=1.0),
+        "gamma": Hyperparameter(0.99, "γ, the discount factor", low=0.0, high=1.0),
+        "epsilon_start": Hyperparameter(1.0, "ε at the start of training", low=0.0, high=1.0),
+        "epsilon_end": Hyperparameter(0.05, "ε after the decay", low=0.0, high=1.0),
+        "epsilon_fraction": Hyperparameter(0.5, "fraction of training over which ε decays linearly", low=0.0, high=1.0),
     }
     default_steps = {"FrozenLake-v1": 60_000, "CliffWalking-v0": 20_000}
     env_defaults = {

@@ -66,7 +66,7 @@ class TRPO(OnPolicyActorCritic):
         "cg_damping": Hyperparameter(0.1, "added to the Fisher's diagonal: (H + damping·I)x = g", low=0.0),
         "backtrack_coef": Hyperparameter(0.8, "α: each rejected step is shrunk by this factor", above=0.0, high=1.0),
         "backtrack_iters": Hyperparameter(10, "K: the steps tried before the update is given up", low=1),
-        "learning_rate": Hyperparameter(1e-3, "Adam's step size for the value function", low=0.0),
+        "learning_rate": Hyperparameter(1e-3, "Adam's step size for the value function", above=0.0),
         "value_epochs": Hyperparameter(10, "passes of the value fit (5.34) over each rollout", low=1),
         "value_batch_size": Hyperparameter(128, "minibatch size of the value fit", low=1),
         "normalize_advantages": Hyperparameter(True, "normalize advantages within each rollout"),

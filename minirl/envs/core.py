@@ -88,3 +88,11 @@ class Env:
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def non_finite_action_message(env: str, action) -> str:
+    """A continuous env refuses NaN and infinite actions (Gymnasium only warns, then its state turns to NaN until
+    the next reset): the policy that produced one has diverged, and the error says so at the step it happened."""
+    values = np.array2string(np.asarray(action).ravel(), threshold=8, separator=", ")
+    return (f"{env}.step: expected finite actions, got {values}; a NaN or infinite action usually means the "
+            f"policy's parameters have diverged")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from minirl.io.atomic import atomic_write
 
 
 class RunLogger:
@@ -38,13 +39,13 @@ class RunLogger:
 
     def flush(self) -> None:
         columns = ["step"] + sorted({k for row in self.rows for k in row} - {"step"})
-        path = self.run_dir / "metrics.csv"
-        tmp = path.with_name(".metrics.csv.tmp")
-        with open(tmp, "w", newline="") as f:
+
+        def write(f):
             writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(self.rows)
-        os.replace(tmp, path)
+
+        atomic_write(self.run_dir / "metrics.csv", write, binary=False)
         self._unflushed = 0
 
     def restore(self, rows: list[dict]) -> None:
@@ -134,6 +135,7 @@ def plot_runs(groups: dict, out, metric="episode_return", title=None):
     ax.legend()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, bbox_inches="tight")
+    fmt = out.suffix.lstrip(".") or "png"
+    atomic_write(out, lambda f: fig.savefig(f, format=fmt, dpi=100, bbox_inches="tight"))
     plt.close(fig)
     return out

@@ -52,7 +52,7 @@ import numpy as np
 
 import kernels
 from autodiff import Tensor, enable_grad, is_grad_enabled
-from minirl.optim.optimizer import Optimizer, _to_numpy, _xp
+from minirl.optim.optimizer import Optimizer, _to_numpy, _xp, check_non_negative
 
 
 class _Layer:
@@ -159,6 +159,8 @@ class KFAC(Optimizer):
         from minirl.nn.conv import Conv2d
         from minirl.nn.linear import Linear
 
+        check_non_negative(lr=lr, momentum=momentum, stat_decay=stat_decay, damping=damping,
+                           weight_decay=weight_decay, **({} if kl_clip is None else {"kl_clip": kl_clip}))
         super().__init__(list(model.parameters()), dict(lr=lr, momentum=momentum, stat_decay=stat_decay,
                                                         damping=damping, kl_clip=kl_clip,
                                                         weight_decay=weight_decay))

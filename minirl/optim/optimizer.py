@@ -361,6 +361,11 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyper-parameters and state saved by `state_dict` (from an optimizer over parameters of
         the same shapes, in the same order); the continued trajectory is the one the saved run would take."""
+        missing = [key for key in ("state", "param_groups") if key not in state_dict]
+        if missing:
+            raise ValueError(f"load_state_dict: the saved optimizer state lacks {' and '.join(map(repr, missing))}; "
+                             f"expected a dict with 'state' and 'param_groups', as state_dict() returns, got keys "
+                             f"{sorted(map(str, state_dict))}")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: the saved state has {len(saved_groups)} parameter groups, this "
@@ -398,7 +403,8 @@ class Optimizer:
 
 
 def check_non_negative(**values) -> None:
-    """Raise a ValueError naming the first hyper-parameter that is negative."""
+    """Raise a ValueError naming the first hyper-parameter that is negative or not a finite number (NaN and
+    infinity included: a NaN learning rate would silently turn every parameter into NaN)."""
     for name, value in values.items():
-        if value < 0:
-            raise ValueError(f"invalid {name}: {value} (expected ≥ 0)")
+        if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"invalid {name}: {value!r} (expected a finite number ≥ 0)")

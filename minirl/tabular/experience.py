@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from minirl.errors import IncompatibleEnvironmentError
 from minirl.tabular.mdp import greedy_policy_from
 
 
@@ -55,10 +56,11 @@ class StateIndex:
         if parts is None:
             parts = (space,)
         elif isinstance(parts, dict):
-            raise TypeError(f"tabular methods need a Discrete observation space (or a tuple of them), got {space!r}")
+            raise IncompatibleEnvironmentError(
+                f"tabular methods need a Discrete observation space (or a tuple of them), got {space!r}")
         for part in parts:
             if not hasattr(part, "n"):
-                raise TypeError(
+                raise IncompatibleEnvironmentError(
                     f"tabular methods need a Discrete observation space (or a tuple of them), got {space!r}; "
                     "use minirl.tabular.approximation for continuous states")
         self.tuple = getattr(space, "spaces", None) is not None
@@ -76,7 +78,7 @@ class StateIndex:
 def num_actions(env) -> int:
     n = getattr(env.action_space, "n", None)
     if n is None:
-        raise TypeError(f"tabular control needs a Discrete action space, got {env.action_space!r}")
+        raise IncompatibleEnvironmentError(f"tabular control needs a Discrete action space, got {env.action_space!r}")
     return int(n)
 
 

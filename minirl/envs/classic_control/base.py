@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from minirl.envs.core import Env
+from minirl.envs.core import Env, non_finite_action_message
 from minirl.envs.spaces import Discrete
+from minirl.errors import UnsupportedError
 
 
 def reset_bounds(options: dict | None, default_low: float, default_high: float) -> tuple[float, float]:
@@ -37,7 +38,7 @@ class ClassicControlEnv(Env):
 
     def __init__(self, physics, render_mode: str | None = None):
         if render_mode is not None:
-            raise NotImplementedError(
+            raise UnsupportedError(
                 f"{type(self).__name__}: minirl's own environments do not render (render_mode={render_mode!r}); "
                 "use minirl.envs.from_gymnasium(...) to watch Gymnasium's version"
             )
@@ -72,4 +73,7 @@ class ClassicControlEnv(Env):
             raise ValueError(
                 f"{type(self).__name__}.step: action must have shape {space.shape} ({space}), got shape {action.shape}"
             )
+        if not np.isfinite(action).all():
+            raise ValueError(non_finite_action_message(type(self).__name__, action))
         return action
+

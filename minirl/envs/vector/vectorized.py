@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from minirl.envs.core import non_finite_action_message
 from minirl.envs.spaces import Discrete, batch_space
 from minirl.envs.spaces.space import np_random
 from minirl.envs.vector.vector_env import VectorEnv
+from minirl.errors import UnsupportedError
 
 
 class VectorizedEnv(VectorEnv):
@@ -35,7 +37,7 @@ class VectorizedEnv(VectorEnv):
 
     def __init__(self, physics, num_envs: int = 1, max_episode_steps: int | None = None, render_mode=None):
         if render_mode is not None:
-            raise NotImplementedError(
+            raise UnsupportedError(
                 f"{type(self).__name__}: minirl's own environments do not render (render_mode={render_mode!r}); "
                 "use minirl.envs.from_gymnasium(...) to watch Gymnasium's version"
             )
@@ -161,4 +163,6 @@ class VectorizedEnv(VectorEnv):
                 f"{type(self).__name__}.step: expected actions of shape {(n, *space.shape)} (one {space} per copy), "
                 f"got shape {actions.shape}"
             )
+        elif not np.isfinite(actions).all():
+            raise ValueError(non_finite_action_message(type(self).__name__, actions))
         return actions

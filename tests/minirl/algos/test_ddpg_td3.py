@@ -117,8 +117,8 @@ class UnboundedPendulum(PendulumEnv):
 @pytest.mark.parametrize("env,overrides,error,message", [
     ("CartPole-v1", {}, TypeError, "Discrete(2)"),
     (UnboundedPendulum, {}, ValueError, "must be finite"),
-    ("Pendulum-v1", {"tau": 0.0}, ValueError, ".tau: expected a value in (0, 1]"),
-    ("Pendulum-v1", {"tau": 1.5}, ValueError, ".tau: expected a value in [0.0, 1.0]"),
+    ("Pendulum-v1", {"tau": 0.0}, ValueError, ".tau: expected a value in (0.0, 1.0]"),
+    ("Pendulum-v1", {"tau": 1.5}, ValueError, ".tau: expected a value in (0.0, 1.0]"),
     ("Pendulum-v1", {"noise_sigma": -0.1}, ValueError, ".noise_sigma: expected a value in [0.0, inf]"),
     ("Pendulum-v1", {"noise": "pink"}, ValueError, ".noise: expected one of 'gaussian', 'ou'"),
 ], ids=["discrete", "unbounded", "tau0", "tau>1", "sigma<0", "noise"])

@@ -147,7 +147,7 @@ class UnboundedPendulum(PendulumEnv):
         self.action_space = spaces.Box(-np.inf, np.inf, (1,), np.float32)
 
 
-@pytest.mark.parametrize("overrides,match", [({"tau": 0.0}, r"sac\.tau: expected a value in \(0, 1\]"),
+@pytest.mark.parametrize("overrides,match", [({"tau": 0.0}, r"sac\.tau: expected a value in \(0.0, 1.0\]"),
                                              ({"tau": 1.5}, r"sac\.tau"),
                                              ({"alpha": -0.1, "autotune": False}, r"sac\.alpha"),
                                              ({"alpha": 0.0}, r"sac\.alpha: autotune learns log α"),

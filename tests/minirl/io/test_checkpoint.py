@@ -78,7 +78,7 @@ def test_corrupted_checkpoint_gives_a_clear_error(tmp_path):
     path = tmp_path / "c.npz"
     save_checkpoint(path, {"w": np.ones(3)})
     path.write_bytes(path.read_bytes()[:40])
-    with pytest.raises(CheckpointError, match="corrupted or not a minirl checkpoint"):
+    with pytest.raises(CheckpointError, match="damaged or not a minirl checkpoint"):
         load_checkpoint(path)
 
 
