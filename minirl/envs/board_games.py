@@ -18,9 +18,10 @@ Board layout (the book's ``move_to_location``): action = row * size + col, row 0
 `board[row, col]` is 0 when empty, 1 for the first player's stones and 2 for the second's. `render` prints row
 size-1 first, so the text looks like the book's figures.
 
-Speed matters because MCTS plays thousands of moves per search: `play` checks only the four lines through the
-stone just placed (O(n_in_row), not the whole board; the book's ``has_a_winner`` scans every stone), `winner` is
-cached, and `copy` copies one small array and four integers.
+Speed matters because MCTS plays thousands of moves per search. Besides the board array each player's stones
+are kept as a bitboard (one Python int), and `play` finds a new line with 4 * (n_in_row - 1) shifts and ANDs of
+it (the book's ``has_a_winner`` scans every stone in Python); `winner` is cached, and `copy` copies one small
+array and a few immutable scalars.
 
 `BoardGameEnv` turns a game into a single-agent Gymnasium-style environment against a fixed opponent; it is
 registered as ``TicTacToe-v0`` and ``Gomoku-v0`` (keyword arguments ``size``, ``n_in_row``, ``opponent``,
@@ -60,9 +61,10 @@ class BoardGame:
         self.last_action: int | None = None
         self.move_count = 0
         self._winner: int | None = None
+        self._stones = (0, 0)  # each player's stones as a bitboard (an int), for the win check
 
     def copy(self) -> "BoardGame":
-        """An independent copy (the board array is copied, the rest are scalars)."""
+        """An independent copy (the board array is copied; the rest are immutable scalars and a tuple)."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
         other.board = self.board.copy()
@@ -89,26 +91,33 @@ class BoardGame:
                              f"(player {self.board[row, col]}'s stone)")
         player = self.current_player
         self.board[row, col] = player
+        stones = self._stones[player - 1] | (1 << (row * (self.size + 1) + col))
+        self._stones = (stones, self._stones[1]) if player == 1 else (self._stones[0], stones)
         self.last_action = int(action)
         self.move_count += 1
         self.current_player = 3 - player
-        if self._line_through(row, col, player) >= self.n_in_row:
+        if self._has_line(stones):
             self._winner = player
         elif self.move_count == self.action_size:
             self._winner = 0
 
-    def _line_through(self, row: int, col: int, player: int) -> int:
-        """The longest run of `player`'s stones through (row, col) along one of the four directions."""
-        board, size, longest = self.board, self.size, 1
-        for d_row, d_col in _DIRECTIONS:
-            run = 1
-            for sign in (1, -1):  # walk both ways from the new stone
-                r, c = row + sign * d_row, col + sign * d_col
-                while 0 <= r < size and 0 <= c < size and board[r, c] == player:
-                    run += 1
-                    r, c = r + sign * d_row, c + sign * d_col
-            longest = max(longest, run)
-        return longest
+    def _has_line(self, stones: int) -> bool:
+        """Whether the bitboard `stones` holds n_in_row or more in a row in one of the four directions.
+
+        Bit row * (size + 1) + col is cell (row, col); the spare bit at the end of each row stays empty, so a
+        shift never carries a line from one row into the next. ``x &= x >> d`` keeps the stones that start a run
+        one longer in direction d; after n_in_row - 1 rounds only the starts of runs of n_in_row or more are left.
+        A previous line would have ended the game, so a line found now goes through the stone just placed."""
+        width = self.size + 1
+        for shift in (1, width, width + 1, width - 1):  # horizontal, vertical, diagonal, anti-diagonal
+            x = stones
+            for _ in range(self.n_in_row - 1):
+                x &= x >> shift
+                if not x:
+                    break
+            if x:
+                return True
+        return False
 
     def winner(self) -> int | None:
         """None while the game goes on, 0 for a draw (a full board), else the winner, 1 or 2."""
