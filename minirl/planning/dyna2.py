@@ -1,5 +1,5 @@
-"""Dyna-2: TD search with a long-term and a short-term memory (book ch. 9.4.3, Algorithm 9.33; B.75 in appendix B;
-Silver, Sutton & Müller 2008).
+"""Dyna-2: TD search with a long-term and a short-term memory (book ch. 9.4.3, Algorithm 9.33; B.75 in
+appendix B; Silver, Sutton & Müller 2008).
 
 Two linear action-value functions over features φ(s, a) share one policy:
 
