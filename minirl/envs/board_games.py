@@ -39,6 +39,11 @@ from minirl.envs.core import Env
 from minirl.envs.registration import register
 from minirl.envs.spaces import Box, Discrete
 
+def is_int(value) -> bool:
+    """A Python or NumPy integer, not a bool (True is an int to Python, never a move or a size here)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 # the four line directions through a stone, as (d_row, d_col): horizontal, vertical and the two diagonals
 _DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
@@ -48,7 +53,7 @@ class BoardGame:
 
     def __init__(self, size: int, n_in_row: int):
         for name, value in (("size", size), ("n_in_row", n_in_row)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            if not is_int(value):
                 raise ValueError(f"{type(self).__name__}: {name} must be an int, got {value!r}")
         if size < 1:
             raise ValueError(f"{type(self).__name__}: size must be >= 1, got {size}")
@@ -78,7 +83,7 @@ class BoardGame:
 
     def play(self, action) -> None:
         """The player to move puts a stone on `action`; an illegal move raises ValueError and changes nothing."""
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
+        if not is_int(action):
             raise ValueError(f"play: the move must be an int action in 0..{self.action_size - 1}, got {action!r}")
         if self._winner is not None:
             raise ValueError(f"play: move {action} after the game is over ({self._result()})")
@@ -123,6 +128,12 @@ class BoardGame:
         """None while the game goes on, 0 for a draw (a full board), else the winner, 1 or 2."""
         return self._winner
 
+    def outcome(self, player: int) -> float:
+        """The result for `player`: +1 if they won, -1 if they lost, 0 for a draw or a game still going on."""
+        if self._winner is None or self._winner == 0:
+            return 0.0
+        return 1.0 if self._winner == player else -1.0
+
     def _result(self) -> str:
         return "a draw" if self._winner == 0 else f"player {self._winner} won"
 
@@ -141,8 +152,7 @@ class BoardGame:
 
     def action_to_coords(self, action) -> tuple[int, int]:
         """(row, col) of `action`: the book's ``move_to_location`` (on 3x3, action 5 -> (1, 2))."""
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) \
-                or not 0 <= action < self.action_size:
+        if not is_int(action) or not 0 <= action < self.action_size:
             raise ValueError(f"action_to_coords: expected an int action in 0..{self.action_size - 1}, "
                              f"got {action!r}")
         row, col = divmod(int(action), self.size)
@@ -151,7 +161,7 @@ class BoardGame:
     def coords_to_action(self, row, col) -> int:
         """The action of cell (row, col): the book's ``location_to_move``, action = row * size + col."""
         for name, value in (("row", row), ("col", col)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < self.size:
+            if not is_int(value) or not 0 <= value < self.size:
                 raise ValueError(f"coords_to_action: expected {name} an int in 0..{self.size - 1}, got {value!r}")
         return int(row) * self.size + int(col)
 
@@ -202,7 +212,7 @@ class BoardGameEnv(Env):
         if not (opponent == "random" or callable(opponent)):
             raise ValueError(f"BoardGameEnv: opponent must be 'random' or a callable(game) -> action, "
                              f"got {opponent!r}")
-        if agent_player not in (1, 2) or isinstance(agent_player, bool):
+        if not is_int(agent_player) or agent_player not in (1, 2):
             raise ValueError(f"BoardGameEnv: agent_player must be 1 or 2, got {agent_player!r}")
         self.game_factory, self.opponent, self.agent_player = game_factory, opponent, int(agent_player)
         self.game = game_factory()
@@ -232,7 +242,7 @@ class BoardGameEnv(Env):
         game.play(action)
         if game.winner() is None:
             self._opponent_moves()
-        return game.observation(), self._reward(), game.winner() is not None, False, self._info()
+        return game.observation(), game.outcome(self.agent_player), game.winner() is not None, False, self._info()
 
     def _opponent_moves(self) -> None:
         game = self.game
@@ -242,12 +252,6 @@ class BoardGameEnv(Env):
         else:
             action = self.opponent(game.copy())
         game.play(action)
-
-    def _reward(self) -> float:
-        winner = self.game.winner()
-        if winner is None or winner == 0:
-            return 0.0
-        return 1.0 if winner == self.agent_player else -1.0
 
     def _info(self, illegal_move: bool = False) -> dict:
         mask = (self.game.board.ravel() == 0) & (self.game.winner() is None)

@@ -37,6 +37,9 @@ from typing import Callable
 
 import numpy as np
 
+from minirl.planning.models import check_int
+from minirl.tabular.experience import as_generator
+
 
 class Node:
     """One edge/state of the search tree (fig. 15.3): P, N, W, Q = W / N and the children by action."""
@@ -109,7 +112,7 @@ def dirichlet_noise(root: Node, alpha: float, weight: float, rng: np.random.Gene
 def terminal_value(game) -> float:
     """The exact value of a finished game for the player to move: 0 for a draw, -1 otherwise (the player who
     just moved has won)."""
-    return 0.0 if game.winner() == 0 else -1.0
+    return game.outcome(game.current_player)
 
 
 class MCTS:
@@ -120,7 +123,7 @@ class MCTS:
     """
 
     def __init__(self, evaluate: Callable, score: Callable[[Node, Node], float], num_simulations: int):
-        _check_positive_int("MCTS", "num_simulations", num_simulations)
+        check_int("MCTS", "num_simulations", num_simulations)
         self.evaluate, self.score, self.num_simulations = evaluate, score, int(num_simulations)
 
     def new_root(self, game) -> Node:
@@ -138,7 +141,7 @@ class MCTS:
         if root is None:
             root = self.new_root(game)
         n = self.num_simulations if num_simulations is None else num_simulations
-        _check_positive_int("MCTS.run", "num_simulations", n)
+        check_int("MCTS.run", "num_simulations", n)
         score = self.score
         for _ in range(n):
             node, state = root, game.copy()
@@ -184,7 +187,7 @@ class UCT:
     def __init__(self, num_simulations: int = 1000, c: float = 1.0, seed=0):
         if not (isinstance(c, (int, float)) and math.isfinite(c) and c >= 0):
             raise ValueError(f"UCT: c must be a finite number >= 0, got {c!r}")
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.rng = as_generator(seed)
         self.mcts = MCTS(self.rollout_evaluate, partial(uct_score, c=float(c)), num_simulations)
         self.root: Node | None = None
 
@@ -199,16 +202,10 @@ class UCT:
             rollout.play(action)
             if rollout.winner() is not None:
                 break
-        winner = rollout.winner()
-        value = 0.0 if winner == 0 else (1.0 if winner == player else -1.0)
-        return np.full(len(legal), 1.0 / len(legal)), value
+        return np.full(len(legal), 1.0 / len(legal)), rollout.outcome(player)
 
     def search(self, game) -> int:
         """Search from `game` and return the most visited action."""
         self.root = self.mcts.run(game)
         return most_visited(self.root)
 
-
-def _check_positive_int(owner: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{owner}: {name} must be an int >= 1, got {value!r}")

@@ -27,7 +27,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from minirl.envs.board_games import is_int
 from minirl.envs.toy_text.discrete import categorical_sample
+from minirl.tabular.experience import as_generator
+
+
+def check_int(owner: str, name: str, value, low: int = 1) -> None:
+    """Raise a ValueError naming `owner` and `name` unless `value` is an int >= `low`."""
+    if not is_int(value) or value < low:
+        raise ValueError(f"{owner}: {name} must be an int >= {low}, got {value!r}")
 
 
 class Model:
@@ -49,15 +57,14 @@ class TabularModel(Model):
     """
 
     def __init__(self, num_states: int, num_actions: int, seed=0):
-        for name, value in (("num_states", num_states), ("num_actions", num_actions)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"TabularModel: {name} must be an int >= 1, got {value!r}")
+        check_int("TabularModel", "num_states", num_states)
+        check_int("TabularModel", "num_actions", num_actions)
         self.num_states, self.num_actions = int(num_states), int(num_actions)
         self.counts = np.zeros((num_states, num_actions, num_states), dtype=np.int64)  # N(s, a, s')
         self.pair_counts = np.zeros((num_states, num_actions), dtype=np.int64)  # N(s, a) = Σ_s' N(s, a, s')
         self.reward_sum = np.zeros((num_states, num_actions))
         self.terminal = np.zeros(num_states, dtype=bool)  # states seen to end an episode
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.rng = as_generator(seed)
 
     def update(self, state, action, reward, next_state, terminal: bool) -> None:
         """Learn from one real transition (UpdateModel of Algorithm 9.33)."""
@@ -93,8 +100,7 @@ class TabularModel(Model):
         n = self.pair_counts[s, a]
         if n == 0:
             return s, 0.0, True  # an untried pair: the model cannot say what follows
-        # S' ~ F_s(s, a) = N(s, a, ·) / N(s, a)   (9.1), one uniform draw as in categorical_sample
-        s_next = int(np.argmax(np.cumsum(self.counts[s, a]) > self.rng.random() * n))
+        s_next = categorical_sample(self.counts[s, a] / n, self.rng)  # S' ~ F_s(s, a) = N(s, a, ·) / N(s, a)   (9.1)
         return s_next, float(self.reward_sum[s, a] / n), bool(self.terminal[s_next])  # R = F_r(s, a)   (9.2)
 
     def _check(self, state, action, where: str) -> int:
@@ -109,14 +115,14 @@ class MDPModel(Model):
 
     def __init__(self, mdp, seed=0):
         self.mdp = mdp
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.rng = as_generator(seed)
 
     def actions(self, state) -> np.ndarray:
         return np.arange(self.mdp.num_actions)
 
     def step(self, state, action) -> tuple[int, float, bool]:
         s, a = int(state), int(action)
-        s_next = categorical_sample(self.mdp.P[s, a], self.rng)
+        s_next = categorical_sample(self.mdp.P[s, a], self.rng)  # S' ~ P(·|s, a)
         return s_next, float(self.mdp.reward(s, a, s_next)), bool(self.mdp.terminal[s_next])
 
 
@@ -126,7 +132,7 @@ class GameModel(Model):
     when the game ends (+1 win, -1 loss, 0 draw), 0 before."""
 
     def __init__(self, player: int):
-        if player not in (1, 2) or isinstance(player, bool):
+        if not is_int(player) or player not in (1, 2):
             raise ValueError(f"GameModel: player must be 1 or 2, got {player!r}")
         self.player = int(player)
 
@@ -136,7 +142,4 @@ class GameModel(Model):
     def step(self, game, action) -> tuple:
         game = game.copy()
         game.play(action)
-        winner = game.winner()
-        if winner is None:
-            return game, 0.0, False
-        return game, (0.0 if winner == 0 else 1.0 if winner == self.player else -1.0), True
+        return game, game.outcome(self.player), game.winner() is not None

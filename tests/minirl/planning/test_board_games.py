@@ -33,6 +33,7 @@ def test_the_books_example_game_black_wins_on_the_diagonal():
         assert game.winner() is None
     game.play(9 - 1)
     assert game.winner() == 1 and game.move_count == 5
+    assert (game.outcome(1), game.outcome(2)) == (1.0, -1.0)
     assert game.legal_actions().size == 0
     assert [game.board.flat[a] for a in (0, 4, 8)] == [1, 1, 1]
 
