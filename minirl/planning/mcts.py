@@ -14,7 +14,10 @@ simulation to the tree. Chapter 15.3 names the four phases of one simulation:
 Scores for the select phase:
 
     UCT (15.3)     Q(s, a) + c * sqrt(2 ln N(s) / N(s, a))                 (infinite for an unvisited child)
-    PUCT (15.4)    Q(s, a) + c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))
+    PUCT (§15.3)   Q(s, a) + U(s, a),  U = c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))
+
+The book writes PUCT's square root over Σ_b N(s, b); here, as in implementations of it, N(s) is the parent's own
+visit count, which is 1 + Σ_b N(s, b) because a node's expansion counts as its first visit.
 
 Bookkeeping (fig. 15.3): each `Node` is the edge into a state, holding N (visit_count), W (value_sum), Q = W / N
 and the prior P. **Values are stored from the view of the player who moved into the node**, so a parent picks
@@ -88,13 +91,13 @@ def uct_score(parent: Node, child: Node, c: float) -> float:
     """UCT (15.3): X̄_j + c * sqrt(2 ln n / n_j), infinite for a child never visited."""
     if child.visit_count == 0:
         return math.inf
-    return child.q + c * math.sqrt(2.0 * math.log(parent.visit_count) / child.visit_count)
+    return child.q + c * math.sqrt(2.0 * math.log(parent.visit_count) / child.visit_count)  # (15.3)
 
 
 def puct_score(parent: Node, child: Node, c_puct: float) -> float:
-    """PUCT (15.4): Q(s, a) + U(s, a), U = c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))."""
-    u = c_puct * child.prior * math.sqrt(parent.visit_count) / (1 + child.visit_count)
-    return child.q + u
+    """PUCT (§15.3): Q(s, a) + U(s, a), U = c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))."""
+    u = c_puct * child.prior * math.sqrt(parent.visit_count) / (1 + child.visit_count)  # U(s, a)
+    return child.q + u  # Q(s, a) + U(s, a)
 
 
 def dirichlet_noise(root: Node, alpha: float, weight: float, rng: np.random.Generator) -> None:
