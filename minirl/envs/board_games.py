@@ -137,16 +137,17 @@ class BoardGame:
     def _result(self) -> str:
         return "a draw" if self._winner == 0 else f"player {self._winner} won"
 
-    def observation(self) -> np.ndarray:
-        """float32 (4, size, size) planes, the input of the book's policy-value network (§15.2, §15.4):
-        [0] the stones of the player to move, [1] the opponent's, [2] the last move (one-hot),
-        [3] all ones when the player to move is the first player, else zeros."""
+    def observation(self, player: int | None = None) -> np.ndarray:
+        """float32 (4, size, size) planes, the input of the book's policy-value network (§15.2, §15.4), seen by
+        `player` (by default the player to move): [0] `player`'s stones, [1] the opponent's, [2] the last move
+        (one-hot), [3] all ones when `player` is the first player, else zeros."""
+        player = self.current_player if player is None else player
         planes = np.zeros((4, self.size, self.size), dtype=np.float32)
-        planes[0] = self.board == self.current_player
-        planes[1] = self.board == 3 - self.current_player
+        planes[0] = self.board == player
+        planes[1] = self.board == 3 - player
         if self.last_action is not None:
             planes[2].flat[self.last_action] = 1.0
-        if self.current_player == 1:
+        if player == 1:
             planes[3] = 1.0
         return planes
 
@@ -228,7 +229,7 @@ class BoardGameEnv(Env):
         self.game = self.game_factory()
         if self.agent_player == 2:
             self._opponent_moves()
-        return self.game.observation(), self._info()
+        return self.game.observation(self.agent_player), self._info()
 
     def step(self, action):
         game = self.game
@@ -238,11 +239,12 @@ class BoardGameEnv(Env):
             raise ValueError(f"{type(self).__name__}: action {action!r} is not in {self.action_space}")
         action = int(action)
         if game.board.flat[action] != 0:  # an illegal move forfeits the game
-            return game.observation(), -1.0, True, False, self._info(illegal_move=True)
+            return game.observation(self.agent_player), -1.0, True, False, self._info(illegal_move=True)
         game.play(action)
         if game.winner() is None:
             self._opponent_moves()
-        return game.observation(), game.outcome(self.agent_player), game.winner() is not None, False, self._info()
+        obs = game.observation(self.agent_player)
+        return obs, game.outcome(self.agent_player), game.winner() is not None, False, self._info()
 
     def _opponent_moves(self) -> None:
         game = self.game
