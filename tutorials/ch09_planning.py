@@ -34,7 +34,7 @@ import numpy as np
 import minirl.envs as envs
 from minirl.envs import Gomoku, TicTacToe
 from minirl.planning import (MCTS, UCT, Dyna2, MDPModel, SimpleMCSearch, TabularModel, minimax_action,
-                             minimax_value, simple_mc_search, uct_score)
+                             minimax_value, simple_mc_search)
 from minirl.tabular import exact_policy_evaluation, q_from_v, uniform_policy
 from minirl.utils.tutorial import fast_mode, figure_dir, pyplot, save_figure, scale
 
