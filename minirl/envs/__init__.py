@@ -31,6 +31,7 @@ from minirl.envs.wrappers import (
 
 # importing the packages registers their environments
 from minirl.envs import classic_control, toy_text  # noqa: E402,F401
+from minirl.envs.board_games import BoardGame, BoardGameEnv, Gomoku, TicTacToe  # noqa: E402
 
 # the Atari games of chapter 4.8 ("BreakoutNoFrameskip-v4", ...), when ale-py is installed (imported at make)
 from minirl.envs.wrappers.atari import register_atari_games  # noqa: E402
@@ -42,4 +43,5 @@ __all__ = [
     "NormalizeObservation", "NormalizeReward", "ClipAction", "FrameStackObservation", "FrameStack",
     "TransformObservation", "TransformReward", "make", "make_vec", "register", "registry", "spec", "list",
     "spaces", "check_env", "EnvCheckError", "from_gymnasium", "UnknownEnvironmentError",
+    "BoardGame", "Gomoku", "TicTacToe", "BoardGameEnv",
 ]
