@@ -32,7 +32,7 @@ def _parse_sets(items) -> dict:
         key = key.strip()
         if not sep or not key or not key.isidentifier():
             raise ConfigurationError(f"--set: expected key=value with a hyperparameter's name as key, got {item!r}",
-                                     "write e.g. --set gamma=0.99 lr=3e-4")
+                                     "write e.g. --set gamma=0.99 learning_rate=3e-4")
         if key in overrides:
             raise ConfigurationError(f"--set: {key} is given twice ({overrides[key]!r} and {value.strip()!r})",
                                      "give each setting once")
@@ -49,6 +49,8 @@ def cmd_train(args) -> int:
             _check_names(args.algo, None)
         if args.force:
             raise ConfigurationError("--force applies to a new run, not to --resume", "drop --force")
+        if args.num_envs is not None:
+            overrides["num_envs"] = args.num_envs
         args.run = args.resume  # where Ctrl-C's message points
         agent, run_dir = trainer.resume(args.resume, steps=args.steps, progress=not args.quiet, algo=args.algo,
                                         env_id=args.env, seed=args.seed, overrides=overrides)
@@ -155,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--num-envs", type=_integer(1), default=None,
                        help="parallel environment copies (deep agents)")
     train.add_argument("--set", action="append", nargs="+", metavar="KEY=VALUE",
-                       help="override hyperparameters: --set gamma=0.99 lr=3e-4 (see `minirl list ALGO`)")
+                       help="override hyperparameters: --set gamma=0.99 learning_rate=3e-4 (see `minirl list ALGO`)")
     train.add_argument("--out", help="run directory (default runs/ALGO-ENV-seedS); it must be empty or absent")
     train.add_argument("--force", action="store_true",
                        help="if --out holds anything, move it to DIR.old-<time> first (nothing is deleted)")

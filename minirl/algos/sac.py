@@ -34,6 +34,13 @@ The pieces, each beside its equation below:
 
 Only termination stops the bootstrap; a time limit (truncation) does not, and the stored next observation of a
 copy whose episode ended is its true final observation (info["final_obs"]), not the reset one.
+
+Exploration with `sde=True` (generalized state-dependent exploration, gSDE; Raffin et al. 2022, not in the book):
+noise drawn afresh at every step averages out over a few steps, which is why SAC never rocks the car of
+MountainCarContinuous up its hill. gSDE makes the noise a function of the state instead: u = μ_θ(s) + z(s)ᵀθ_ε,
+z(s) the policy's last hidden layer and θ_ε a matrix with entries N(0, σ_jk²) redrawn only at the start of each
+training round, so that one state always gets the same push within a round and the car swings. Given s, u is
+Gaussian with variance Σ_j z_j(s)² σ_jk² per action k, and log π(a|s) follows as above (`StateDependentPolicy`).
 """
 
 from __future__ import annotations
@@ -52,8 +59,9 @@ from minirl.algos.networks import (StateActionQ, check_bounded, check_replay_set
 from minirl.algos.q_networks import as_batch, as_input
 from minirl.buffers import ReplayBuffer
 from minirl.distributions import Categorical, TanhGaussian
+from minirl.distributions.gaussian import log1m_tanh_squared
 from minirl.envs import spaces
-from minirl.errors import IncompatibleEnvironmentError
+from minirl.errors import ConfigurationError, IncompatibleEnvironmentError
 from minirl.nn.loss import mse_loss
 from minirl.optim.adam import Adam
 
@@ -97,6 +105,10 @@ class SquashedGaussianPolicy(nn.Module):
         squashed, log_prob = self.distribution(obs).rsample_and_log_prob(rng)
         return squashed * ad.tensor(self.half_range) + ad.tensor(self.center), log_prob - self.log_scale
 
+    def head(self, obs) -> np.ndarray:
+        """The network's output [μ, log σ] for a batch (arrays, no graph)."""
+        return self.net.infer(obs)
+
     def act(self, head: np.ndarray, rng=None) -> np.ndarray:
         """Actions from the network's output (arrays): a sample, or with no `rng` the mode c + h ⊙ tanh(μ)."""
         mean = head[:, :self.action_dim]
@@ -104,6 +116,60 @@ class SquashedGaussianPolicy(nn.Module):
             log_std = np.clip(head[:, self.action_dim:], LOG_STD_MIN, LOG_STD_MAX)
             mean = mean + np.exp(log_std) * rng.standard_normal(mean.shape).astype(mean.dtype)
         return self.center + self.half_range * np.tanh(mean)
+
+
+class StateDependentPolicy(nn.Module):
+    """π_θ(·|s) with gSDE: a = c + h ⊙ tanh(u), u = μ_θ(s) + z(s)ᵀθ_ε, θ_ε ~ N(0, σ²) entrywise (see the module's
+    docstring). z(s) is the trunk's last hidden layer; σ = exp(log_std), one learned σ_jk per feature j and action
+    k; μ is clipped to [−2, 2] (tanh saturates beyond, as in Raffin et al.'s code). The features z enter the
+    noise as constants: the noise moves σ, not the trunk."""
+
+    MEAN_CLIP = 2.0
+    VARIANCE_FLOOR = 1e-6  # keeps log of the variance finite where every feature is 0 (ReLU)
+
+    def __init__(self, observation_space, action_space, hidden, activation, rng, log_std_init: float):
+        super().__init__()
+        check_bounded(action_space, "sac")
+        self.action_dim, features = flat_dim(action_space), hidden[-1]
+        self.trunk = mlp([flat_dim(observation_space), *hidden], rng, activation, activate_output=True)  # z(s)
+        self.mean = mlp([features, self.action_dim], rng, output_gain=0.01)  # μ_θ(s) from z(s)
+        self.log_std = nn.Parameter(np.full((features, self.action_dim), log_std_init, dtype=np.float32))
+        self.register_buffer("exploration_matrix", np.zeros((features, self.action_dim), dtype=np.float32))  # θ_ε
+        low, high = action_space.low.astype(np.float32), action_space.high.astype(np.float32)
+        self.center, self.half_range = (high + low) / 2, (high - low) / 2
+        self.log_scale = float(np.log(self.half_range).sum())
+
+    def resample(self, rng) -> None:
+        """θ_ε ← σ ⊙ ε, ε ~ N(0, I): the exploration of the next training round."""
+        noise = rng.standard_normal(self.log_std.shape).astype(np.float32)
+        self.exploration_matrix.data[...] = np.exp(self.log_std.data) * noise
+
+    def head(self, obs) -> np.ndarray:
+        """[μ_θ(s), z(s)] for a batch (arrays, no graph)."""
+        features = self.trunk.infer(obs)
+        return np.concatenate([self.mean.infer(features), features], axis=1)
+
+    def act(self, head: np.ndarray, rng=None) -> np.ndarray:
+        """The mode c + h ⊙ tanh(μ) or, with `rng` (exploring), c + h ⊙ tanh(μ + zᵀθ_ε) under the current θ_ε."""
+        u = np.clip(head[:, :self.action_dim], -self.MEAN_CLIP, self.MEAN_CLIP)
+        if rng is not None:
+            u = u + head[:, self.action_dim:] @ self.exploration_matrix.data
+        return self.center + self.half_range * np.tanh(u)
+
+    def rsample(self, obs, rng):
+        """a = f_θ(s, ε) and log π(a|s) for a batch, with one fresh θ_ε = σ ⊙ ε for the whole batch, differentiable
+        in the trunk and μ (through u) and in σ (through θ_ε and the variance)."""
+        features = self.trunk(obs)
+        mean = ad.clip(self.mean(features), -self.MEAN_CLIP, self.MEAN_CLIP)
+        z = ad.tensor(features.numpy())  # z(s) as a constant
+        sigma = ad.exp(self.log_std)
+        theta = sigma * ad.tensor(rng.standard_normal(self.log_std.shape).astype(np.float32))  # θ_ε = σ ⊙ ε
+        noise = z @ theta                                                 # zᵀθ_ε
+        variance = (z * z) @ (sigma * sigma) + self.VARIANCE_FLOOR         # Var[u_k | s] = Σ_j z_j² σ_jk²
+        u = mean + noise
+        log_normal = (-0.5 * noise * noise / variance - 0.5 * ad.log(2 * math.pi * variance)).sum(axis=-1)
+        log_prob = log_normal - log1m_tanh_squared(u).sum(axis=-1) - self.log_scale
+        return ad.tanh(u) * ad.tensor(self.half_range) + ad.tensor(self.center), log_prob
 
 
 class CategoricalPolicy(nn.Module):
@@ -115,6 +181,10 @@ class CategoricalPolicy(nn.Module):
 
     def distribution(self, obs) -> Categorical:
         return Categorical(self.net(obs))
+
+    def head(self, obs) -> np.ndarray:
+        """The logits for a batch (arrays, no graph)."""
+        return self.net.infer(obs)
 
     def act(self, head: np.ndarray, rng=None) -> np.ndarray:
         """Actions from the logits (arrays): a sample (Gumbel-max), or with no `rng` the most probable action."""
@@ -147,18 +217,22 @@ class SAC(Agent):
                                                low=0.0, high=1.0),
         "hidden": Hyperparameter("256,256", "hidden layer sizes of the policy and of each Q-network"),
         "activation": Hyperparameter("relu", "relu or tanh", choices=("relu", "tanh")),
+        "sde": Hyperparameter(False, "gSDE: state-dependent exploration noise z(s)ᵀθ_ε, θ_ε redrawn every training "
+                                     "round (continuous actions)"),
+        "sde_log_std_init": Hyperparameter(-3.0, "gSDE: the starting log σ of θ_ε's entries"),
     }
     default_steps = {"Pendulum-v1": 10_000, "MountainCarContinuous-v0": 50_000, "CartPole-v1": 100_000}
     env_defaults = {
         # rl-zoo's Pendulum-v1 (Stable-Baselines3's defaults, learning rate 1e-3) with 64-64 networks, four times
         # faster here than 256-256: the final policy scored -123 to -134 on seeds 0-4 after 10k steps
         "Pendulum-v1": {"learning_rate": 1e-3, "hidden": "64,64"},
-        # rl-zoo's tuned settings without its state-dependent exploration (gSDE), which we do not have. They do not
-        # learn: noise drawn afresh at every step does not rock the car up the hill, and the policy learns to stand
-        # still (final return 0 on seed 0 after 50k steps)
+        # rl-zoo's tuned settings, with its state-dependent exploration (gSDE). Without gSDE they do not learn: noise
+        # drawn afresh at every step does not rock the car up the hill, and the policy learns to stand still (final
+        # return 0 on seed 0 after 50k steps)
         "MountainCarContinuous-v0": {"learning_rate": 3e-4, "buffer_size": 50_000, "batch_size": 512,
                                      "autotune": False, "alpha": 0.1, "train_frequency": 32, "gradient_steps": 32,
-                                     "gamma": 0.9999, "tau": 0.01, "learning_starts": 0, "hidden": "64,64"},
+                                     "gamma": 0.9999, "tau": 0.01, "learning_starts": 0, "hidden": "64,64",
+                                     "sde": True, "sde_log_std_init": -3.67},
         # discrete SAC. The entropy bonus α H(π) is paid on every step the pole stays up, so it rewards survival
         # too; with κ = 0.8 log 2 the temperature settles near 100-200 and the final policy scored 476, 444, 435,
         # 480, 491 on seeds 0-4 after 50k steps, and 499.9, 483.1, 487.2, 500, 499.8 after 100k (the default run;
@@ -184,6 +258,9 @@ class SAC(Agent):
             raise IncompatibleEnvironmentError(f"{self.name}: needs a Box observation space, got {obs_space}")
         hidden, activation = parse_hidden(hp["hidden"]), hp["activation"]
         self.discrete = isinstance(act_space, spaces.Discrete)
+        if self.discrete and hp["sde"]:
+            raise ConfigurationError(f"{self.name}.sde: state-dependent exploration perturbs continuous actions; "
+                                     f"{self.env_id} has {act_space}", "drop sde for discrete actions")
         if self.discrete:  # one Q-value per action: Q(s, ·)
             self.num_actions = int(act_space.n)
             self.policy = CategoricalPolicy(obs_space, self.num_actions, hidden, activation, self.rng)
@@ -193,7 +270,11 @@ class SAC(Agent):
             action_shape, action_dtype = (), np.int64
         else:
             check_bounded(act_space, self.name)
-            self.policy = SquashedGaussianPolicy(obs_space, act_space, hidden, activation, self.rng)
+            if hp["sde"]:
+                self.policy = StateDependentPolicy(obs_space, act_space, hidden, activation, self.rng,
+                                                   hp["sde_log_std_init"])
+            else:
+                self.policy = SquashedGaussianPolicy(obs_space, act_space, hidden, activation, self.rng)
             self.q1, self.q2 = (StateActionQ(obs_space, act_space, hidden, activation, self.rng) for _ in range(2))
             kappa = -float(flat_dim(act_space))
             action_shape, action_dtype = act_space.shape, np.float32
@@ -225,7 +306,7 @@ class SAC(Agent):
     def _policy_head(self, obs) -> np.ndarray:
         """The policy network's output for a batch (arrays), refused when not finite: a NaN action would reach
         the environment, which clips or casts it without a word."""
-        head = self.policy.net.infer(as_input(obs))
+        head = self.policy.head(as_input(obs))
         if not np.all(np.isfinite(head)):
             raise FloatingPointError(f"{self.name}: the actor (policy network) gave non-finite outputs at step "
                                      f"{self.num_timesteps}: {int((~np.isfinite(head)).sum())} of {head.size} "
@@ -252,6 +333,8 @@ class SAC(Agent):
         if self._obs is None:
             self._obs, _ = self.envs.reset(seed=self.seed)
         while self.num_timesteps < total_steps:
+            if hp["sde"] and self.num_timesteps // n % hp["train_frequency"] == 0:
+                self.policy.resample(self.rng)  # gSDE: a new θ_ε for the round
             if self.num_timesteps < hp["learning_starts"]:
                 actions = self._random_actions(n)
             else:

@@ -9,7 +9,8 @@ import pytest
 
 import autodiff as ad
 from minirl.algos import get
-from minirl.algos.sac import SAC, SquashedGaussianPolicy, soft_targets, soft_value_exact, soft_value_sampled
+from minirl.algos.sac import (SAC, SquashedGaussianPolicy, StateDependentPolicy, soft_targets, soft_value_exact,
+                              soft_value_sampled)
 from minirl.buffers.replay import Batch
 from minirl.distributions import TanhGaussian
 from minirl.envs import spaces
@@ -116,6 +117,54 @@ def test_reparameterised_gradient_equals_the_likelihood_ratio_gradient_in_expect
     for path_samples, ratio_samples, truth in zip(pathwise, ratio, exact):
         for samples in path_samples, ratio_samples:
             assert abs(samples.mean() - truth) < 4 * samples.std() / math.sqrt(n), (samples.mean(), truth)
+
+
+# -- gSDE: state-dependent exploration ---------------------------------------------------------------------------
+def sde_policy(seed=0):
+    return StateDependentPolicy(spaces.Box(-1, 1, (3,)), spaces.Box(-2.0, 2.0, (2,)), (8, 6), "relu",
+                                np.random.default_rng(seed), log_std_init=-0.5)
+
+
+def test_state_dependent_noise_has_the_variance_its_log_density_uses():
+    """u = μ(s) + z(s)ᵀθ_ε with θ_jk ~ N(0, σ_jk²): over many draws of θ_ε, u has mean μ(s) and variance
+    Σ_j z_j² σ_jk², and log π is the change of variables of that Gaussian through a = c + h tanh(u)."""
+    policy, rng = sde_policy(), np.random.default_rng(1)
+    obs = ad.tensor(np.array([[0.5, -0.2, 0.9]], np.float32))
+    z = policy.trunk.infer(obs.numpy()).astype(np.float64)[0]
+    mean = np.clip(policy.mean.infer(z[None].astype(np.float32))[0], -2, 2)
+    sigma = np.exp(policy.log_std.data.astype(np.float64))
+    variance = (z**2) @ sigma**2
+    draws = []
+    for _ in range(4000):
+        policy.resample(rng)
+        draws.append(np.arctanh(policy.act(policy.head(obs.numpy()), rng)[0] / 2))
+    draws = np.array(draws)
+    assert np.all(np.abs(draws.mean(axis=0) - mean) < 4 * np.sqrt(variance / 4000))
+    np.testing.assert_allclose(draws.var(axis=0), variance, rtol=0.1)
+    action, log_prob = policy.rsample(obs, np.random.default_rng(2))
+    u = np.arctanh(action.numpy()[0].astype(np.float64) / 2)
+    by_hand = (-0.5 * (u - mean) ** 2 / (variance + 1e-6) - 0.5 * np.log(2 * np.pi * (variance + 1e-6))
+               - np.log(1 - np.tanh(u) ** 2) - np.log(2.0)).sum()
+    np.testing.assert_allclose(log_prob.numpy()[0], by_hand, rtol=1e-3)
+
+
+def test_state_dependent_noise_holds_within_a_round_and_is_saved():
+    policy, rng = sde_policy(), np.random.default_rng(3)
+    obs = np.array([[0.1, 0.2, 0.3]], np.float32)
+    policy.resample(rng)
+    first = policy.act(policy.head(obs), rng)
+    np.testing.assert_array_equal(policy.act(policy.head(obs), rng), first)  # the same push for the same state
+    assert "exploration_matrix" in policy.state_dict()
+    policy.resample(rng)
+    assert not np.array_equal(policy.act(policy.head(obs), rng), first)
+    log_std_grad = policy.rsample(ad.tensor(obs), rng)[1].sum()
+    log_std_grad.backward()
+    assert policy.log_std.grad is not None and np.abs(policy.log_std.grad.numpy()).sum() > 0
+
+
+def test_state_dependent_exploration_is_refused_for_discrete_actions():
+    with pytest.raises(ValueError, match="sac.sde: state-dependent exploration perturbs continuous actions"):
+        SAC("CartPole-v1", sde=True)
 
 
 # -- the temperature (6.29) ---------------------------------------------------------------------------------------

@@ -226,7 +226,7 @@ def _every_hyperparameter():
 
 
 # settings that take any finite number: their default documents what they mean
-UNBOUNDED = {"log_std_init",  # a log standard deviation: any real number
+UNBOUNDED = {"log_std_init", "sde_log_std_init",  # a log standard deviation: any real number
              "v_min", "v_max",  # the distributional support's ends (their order is checked together)
              "target_entropy"}  # κ, an entropy: any real number (negative for continuous actions)
 
@@ -267,6 +267,7 @@ def test_an_optional_setting_declares_its_type():
     (["--env", "Acrobot-v1"], ["--env is 'CartPole-v1', not 'Acrobot-v1'"]),
     (["--seed", "4"], ["--seed is 0, not 4"]),
     (["--set", "gamma=0.5"], ["--set gamma", "only --steps may change"]),
+    (["--num-envs", "2"], ["num_envs", "only --steps may change"]),
     (["--steps", "100"], ["already taken 600 steps", "--steps 600"]),
     (["--force"], ["--force applies to a new run"]),
 ])
