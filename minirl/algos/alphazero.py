@@ -17,8 +17,9 @@ The loop of fig. 15.5, one round at a time (`_train`):
 
 A "step" of `learn(total)` is one self-play GAME: `num_timesteps` counts games and the progress bar runs over
 them. `on_episode` reports each game with its result for player 1 (+1, −1, 0) and its length in moves; the
-gate's results go to the metrics as columns `gate_score`, `gate_wins`, `gate_draws`, `gate_losses` and
-`gate_accepted` on the row of the game after which the gate ran.
+gate's results go to the metrics as columns `gate_games`, `gate_wins`, `gate_draws`, `gate_losses` (from the
+new network's view) and `gate_accepted` on the row of the round's last game, and are 0 on the other rows; the
+losses of the round's gradient steps (`loss`, `value_loss`, `policy_loss`) are on every row of the round.
 
 Acting: `act(obs)` rebuilds the position from the observation planes (they hold the whole board, the last move
 and who is to move) and returns the most visited move of a search with f_θ* (no noise, τ → 0). `evaluate`
@@ -56,6 +57,7 @@ class AlphaZero(Agent):
 
     name = "alphazero"
     step_unit = "games"
+    GATE_COLUMNS = ("gate_games", "gate_wins", "gate_draws", "gate_losses", "gate_accepted")
     hyperparameters = {
         "size": Hyperparameter(None, "board size n (n × n); None: the environment's", low=3),
         "n_in_row": Hyperparameter(None, "stones in a row that win; None: the environment's", low=3),
@@ -145,32 +147,28 @@ class AlphaZero(Agent):
     def _train(self, total_steps, hooks):
         hp = self.hp
         while self.num_timesteps < total_steps:
-            games = [self.new_game() for _ in range(min(hp["parallel_games"], total_steps - self.num_timesteps))]
-            stopped = []
-
-            def game_end(index, record):
-                planes, pi, z, winner = record
+            count = min(hp["parallel_games"], total_steps - self.num_timesteps)
+            records = self_play(self.search, [self.new_game() for _ in range(count)], self.rng,
+                                hp["temperature_moves"], hp["dirichlet_alpha"], hp["noise_weight"])
+            for planes, pi, z, _ in records:
                 self._store(planes, pi, z)
-                self.num_timesteps += 1
-                self.num_episodes += 1
-                extra = {}
-                if self.num_timesteps % hp["gate_every"] == 0 and hp["gate"] != "none":
-                    extra = self._gate()
-                result = 0.0 if winner == 0 else (1.0 if winner == 1 else -1.0)
-                self.episode_metrics = {**extra, **self.last_losses}  # the trainer logs them beside the game
-                hooks.on_episode(self, result, len(z))
-                if hooks.on_step(self) is False:
-                    stopped.append(True)
-                    return False
-                return None
-
-            self_play(self.search, games, self.rng, hp["temperature_moves"], hp["dirichlet_alpha"],
-                      hp["noise_weight"], on_game_end=game_end)
-            if stopped:
-                return
-            self._learn(len(games))
+            self._learn(count)
+            gate = {}
             if hp["gate"] == "none":
                 self.best_net.load_state_dict(self.net.state_dict())
+            else:
+                due = (self.num_timesteps + count) // hp["gate_every"] > self.num_timesteps // hp["gate_every"]
+                gate = self._gate() if due else {k: 0.0 for k in self.GATE_COLUMNS}
+            # the round's games are reported once they have been learnt from: a run killed among them repeats
+            # the whole round from the last boundary, identically
+            for i, (_, _, z, winner) in enumerate(records):
+                self.num_timesteps += 1
+                self.num_episodes += 1
+                last = i == count - 1
+                self.episode_metrics = {**self.last_losses, **(gate if last else dict.fromkeys(gate, 0.0))}
+                hooks.on_episode(self, 0.0 if winner == 0 else (1.0 if winner == 1 else -1.0), len(z))
+                if hooks.on_step(self) is False:
+                    return
             hooks.on_boundary(self)
 
     def _store(self, planes, pi, z) -> None:
@@ -189,12 +187,10 @@ class AlphaZero(Agent):
         hp = self.hp
         size = len(self.buffer["z"])
         self.updates_owed += hp["updates_per_game"] * games
-        if size < min(hp["batch_size"], hp["buffer_size"]):
-            return
         totals = []
         while self.updates_owed >= 1.0:
             self.updates_owed -= 1.0
-            idx = self.rng.integers(size, size=hp["batch_size"])
+            idx = self.rng.integers(size, size=hp["batch_size"])  # uniformly, with replacement
             totals.append(train_step(self.net, self.optimizer, self.buffer["planes"][idx], self.buffer["pi"][idx],
                                      self.buffer["z"][idx], hp["weight_decay"]))
             self.num_updates += 1
@@ -218,9 +214,9 @@ class AlphaZero(Agent):
                 self.best_score = result["score"]
         if accepted:
             self.best_net.load_state_dict(self.net.state_dict())
-        record = {"gate_score": result["score"], "gate_wins": result["wins"], "gate_draws": result["draws"],
+        record = {"gate_games": result["games"], "gate_wins": result["wins"], "gate_draws": result["draws"],
                   "gate_losses": result["losses"], "gate_accepted": float(accepted)}
-        self.gates.append({"game": self.num_timesteps, **record})
+        self.gates.append({"game": self.num_timesteps, "score": result["score"], **record})
         return record
 
     # -- saving and loading ------------------------------------------------------------------------------

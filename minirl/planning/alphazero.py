@@ -154,10 +154,9 @@ def reuse_subtree(root: Node, action: int) -> Node | None:
 
 # -- self-play -------------------------------------------------------------------------------------------------
 def self_play(search: BatchedSearch, games: list, rng: np.random.Generator, temperature_moves: int = 12,
-              dirichlet_alpha: float = 0.3, noise_weight: float = 0.25, on_game_end=None):
+              dirichlet_alpha: float = 0.3, noise_weight: float = 0.25) -> list[tuple]:
     """Play `games` (fresh BoardGames) to their ends against themselves, all at once; returns one record per game:
-    (planes (T, 4, n, n), π (T, n²), z (T,), winner). `on_game_end(index, record)` is called as each ends (a
-    False return stops the remaining games, which then return None)."""
+    (planes (T, 4, n, n), π (T, n²), z (T,), winner)."""
     n_games = len(games)
     roots: list[Node | None] = [None] * n_games
     history = [([], [], []) for _ in range(n_games)]  # planes, π, player to move
@@ -189,8 +188,6 @@ def self_play(search: BatchedSearch, games: list, rng: np.random.Generator, temp
             # z from each position's player-to-move view: +1 won, −1 lost, 0 draw
             z = np.array([0.0 if winner == 0 else (1.0 if p == winner else -1.0) for p in players], np.float32)
             records[i] = (np.stack(planes).astype(np.float32), np.stack(pis).astype(np.float32), z, winner)
-            if on_game_end is not None and on_game_end(i, records[i]) is False:
-                return records
         active = still
     return records
 
