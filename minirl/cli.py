@@ -5,6 +5,7 @@
     minirl eval RUN_DIR [--episodes N]
     minirl plot RUN_DIR... [--out FILE] [--metric NAME]
     minirl list [ALGO]
+    minirl play RUN_DIR [--first human|agent] [--simulations N]
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_play(args) -> int:
+    from minirl.planning import play
+
+    return play.main(args.run_dir, first=args.first, num_simulations=args.simulations)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minirl", description="Train, evaluate and plot minirl agents.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="show algorithms and environments, or one algorithm's hyperparameters")
     lst.add_argument("algo", nargs="?", help="an algorithm whose hyperparameters to show")
     lst.set_defaults(func=cmd_list)
+    game = sub.add_parser("play", help="play a board game in the terminal against a trained agent (alphazero)")
+    game.add_argument("run_dir")
+    game.add_argument("--first", choices=("human", "agent"), default="human", help="who moves first")
+    game.add_argument("--simulations", type=int, default=None, help="the agent's searches per move")
+    game.set_defaults(func=cmd_play)
     return parser
 
 

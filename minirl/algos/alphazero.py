@@ -2,7 +2,7 @@
 
 The loop of fig. 15.5, one round at a time (`_train`):
 
-    play `parallel_games` self-play games at once with the current network f_θ      minirl.planning.alphazero
+    play `parallel_games` self-play games at once with f_θ (f_θ* when gate = "best")  minirl.planning.alphazero
         (PUCT search with c_puct = 5, `num_simulations` per move, Dir(0.3) noise mixed in with weight 0.25
         at the root, τ = 1 for the first `temperature_moves` moves then the most visited move)
     store their (s, π, z), augmented by the eight symmetries of the board, in the data buffer (newest kept)
@@ -10,7 +10,8 @@ The loop of fig. 15.5, one round at a time (`_train`):
         l = (z − v)² − πᵀ log p + c ‖θ‖²                                             (book L37665)   `train_step`
     every `gate_every` games, the evaluator decides whether f_θ becomes the best network f_θ*      `_gate`:
         gate = "best":  f_θ plays `gate_games` games against f_θ*; it replaces f_θ* if it scores > 55 %
-                        (AlphaGo Zero's rule, book L37671; draws count half a win)
+                        (AlphaGo Zero's rule, which the book follows, L37671; draws count half a win); the
+                        self-play games come from f_θ* (fig. 15.20)
         gate = "uct":   f_θ plays pure MCTS (UCT with random roll-outs, `gate_simulations` per move), as the
                         book's code does; it replaces f_θ* if it scores at least as well as f_θ* did
         gate = "none":  f_θ is always the best (AlphaZero's choice: one network, no gate)
@@ -148,7 +149,8 @@ class AlphaZero(Agent):
         hp = self.hp
         while self.num_timesteps < total_steps:
             count = min(hp["parallel_games"], total_steps - self.num_timesteps)
-            records = self_play(self.search, [self.new_game() for _ in range(count)], self.rng,
+            search = self.best_search if hp["gate"] == "best" else self.search
+            records = self_play(search, [self.new_game() for _ in range(count)], self.rng,
                                 hp["temperature_moves"], hp["dirichlet_alpha"], hp["noise_weight"])
             for planes, pi, z, _ in records:
                 self._store(planes, pi, z)

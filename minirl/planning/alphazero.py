@@ -17,7 +17,7 @@ Self-play (ch. 15.4, L37529–37600, Table 15.1):
         with τ = 1 for the first `temperature_moves` moves (12 in the book) and τ → 0 (the most visited) after
     keep the subtree under the move played as the next root (its counts are reused)
     store (s, π, z) for every position: z = +1 if the player to move in s won, −1 if it lost, 0 for a draw;
-        the target π is N / Σ N (τ = 1): the temperature shapes the move played, not what the network learns
+        the target π is N / Σ N (τ = 1, as in figs. 15.17-15.18): the temperature shapes the move played only
     each (s, π) enters the data eight times, under the eight symmetries of the square board
 
 Training: minibatches of (s, π, z) minimise l = (z − v)² − πᵀ log p + c ‖θ‖² with Adam (lr 10⁻³); the loss is

@@ -99,7 +99,7 @@ def legal_priors(log_p: np.ndarray, legal: np.ndarray) -> np.ndarray:
 
 
 def l2_penalty(parameters) -> ad.Tensor:
-    """‖θ‖², the sum of the squares of the weights (BatchNorm's scale and shift included, as in the book's code)."""
+    """‖θ‖², the sum of the squares of all the parameters (BatchNorm's scale and shift too)."""
     return sum((p * p).sum() for p in parameters)
 
 
