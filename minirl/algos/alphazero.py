@@ -99,6 +99,9 @@ class AlphaZero(Agent):
         hp = self.hp
         self.env = self.evaluation_env() if not hasattr(env, "step") else env
         self.env.reset(seed=self.seed)
+        if not hasattr(self.env.unwrapped, "game"):
+            raise ValueError(f"alphazero: expected a board-game environment (TicTacToe-v0, Gomoku-v0), got "
+                             f"{self.env_id or type(self.env).__name__}")
         self.template = self.env.unwrapped.game.copy()  # the empty board every self-play game starts from
         self.size, self.n_in_row = self.template.size, self.template.n_in_row
         self.net = PolicyValueNet(self.size, hp["blocks"], hp["channels"], seed=self.seed)
@@ -131,7 +134,11 @@ class AlphaZero(Agent):
         kwargs = {k: self.hp[k] for k in ("size", "n_in_row") if self.hp[k] is not None}
         if self.env_id is None:
             raise ValueError("alphazero: it needs a registered board-game id (TicTacToe-v0, Gomoku-v0)")
-        return make(self.env_id, **kwargs)
+        try:
+            return make(self.env_id, **kwargs)
+        except TypeError:  # an environment whose board is fixed
+            raise ValueError(f"alphazero.{'/'.join(kwargs)}: {self.env_id} takes no board size or row length; "
+                             f"got {kwargs} (Gomoku-v0 does)") from None
 
     # -- acting ------------------------------------------------------------------------------------------
     def move(self, game) -> int:

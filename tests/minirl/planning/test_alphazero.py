@@ -329,3 +329,10 @@ def test_a_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypa
             np.testing.assert_array_equal(value, getattr(resumed, name).state_dict()[key], err_msg=key)
     np.testing.assert_array_equal(whole.buffer["pi"], resumed.buffer["pi"])
     assert whole.gates == resumed.gates
+
+
+def test_the_wrong_environment_is_refused_clearly():
+    with pytest.raises(ValueError, match="alphazero.size: TicTacToe-v0 takes no board size"):
+        AlphaZero("TicTacToe-v0", size=5)
+    with pytest.raises(ValueError, match="expected a board-game environment"):
+        AlphaZero("CartPole-v1")
