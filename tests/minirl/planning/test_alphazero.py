@@ -199,7 +199,7 @@ def test_network_shapes_and_the_gradient_check_in_float64():
         log_p, v = net(x)
         return alphazero_loss(log_p, v, pi, z, params, c=0.1)[0]
 
-    assert ad.gradcheck(loss, (x, *params), directions=6)
+    assert ad.gradcheck(loss, (x, *params), full_jacobian_limit=0, directions=8)  # uᵀJv, 8 random directions
 
 
 def test_the_loss_against_a_hand_computation():
@@ -303,13 +303,13 @@ def test_a_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypa
 
     tiny = {"num_simulations": 6, "parallel_games": 4, "gate": "uct", "gate_every": 8, "gate_games": 2,
             "gate_simulations": 10, "batch_size": 16, "channels": 8}
-    run = partial(trainer.train, "alphazero", "TicTacToe-v0", 24, seed=3, overrides=tiny, progress=False,
+    run = partial(trainer.train, "alphazero", "TicTacToe-v0", 16, seed=3, overrides=tiny, progress=False,
                   checkpoint_every=8, evaluate_episodes=0)
     whole, whole_dir = run(out=tmp_path / "whole")
     on_step = trainer.RunHooks.on_step
 
     def dying(self, agent):  # dies mid-round, after the checkpoint of game 8
-        if agent.num_timesteps >= 14:
+        if agent.num_timesteps >= 13:
             raise Killed
         return on_step(self, agent)
 
@@ -318,11 +318,11 @@ def test_a_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypa
         run(out=tmp_path / "cut")
     monkeypatch.undo()
     resumed, cut_dir = trainer.resume(tmp_path / "cut", progress=False, checkpoint_every=8, evaluate_episodes=0)
-    assert resumed.num_timesteps == whole.num_timesteps == 24
+    assert resumed.num_timesteps == whole.num_timesteps == 16
     strip = lambda rows: [{k: v for k, v in r.items() if k != "time"} for r in rows]  # noqa: E731
     rows = strip(read_metrics(whole_dir))
-    assert rows == strip(read_metrics(cut_dir)) and len(rows) == 24
-    assert [r["step"] for r in rows if r["gate_games"] == 2] == [8, 16, 24]  # the gate's record, every 8 games
+    assert rows == strip(read_metrics(cut_dir)) and len(rows) == 16
+    assert [r["step"] for r in rows if r["gate_games"] == 2] == [8, 16]  # the gate's record, every 8 games
     assert all(np.isfinite(r["loss"]) for r in rows)
     for name in ("net", "best_net"):
         for key, value in getattr(whole, name).state_dict().items():
