@@ -81,7 +81,7 @@ def move_probabilities(visits: np.ndarray, tau: float) -> np.ndarray:
 class BatchedSearch:
     """PUCT tree search with f_θ for several games at once: leaves of all the trees go through the network together.
 
-    `net` maps planes (B, 4, n, n) to (log p, v) arrays (`PolicyValueNet.predict`); values are from the view
+    `predict` maps planes (B, 4, n, n) to (log p, v) arrays (`PolicyValueNet.predict`); values are from the view
     of the player to move. Trees are `Node`s of the MCTS core."""
 
     def __init__(self, predict, c_puct: float = 5.0, num_simulations: int = 400):
