@@ -11,6 +11,10 @@ alternating. Recorded: wins, draws, losses, win rate, games of self-play, gradie
 the way and the machine.
 
     OMP_NUM_THREADS=1 python benchmarks/alphazero_gomoku.py --minutes 60
+    OMP_NUM_THREADS=1 python benchmarks/alphazero_gomoku.py --minutes 20 --resume CHECKPOINT --previous-seconds S
+
+`--resume` continues the training of a checkpoint this script wrote (exactly as if it had not stopped) for
+`--minutes` more; `--previous-seconds` is the training time already spent, added to the record.
 """
 
 from __future__ import annotations
@@ -59,12 +63,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="other hyperparameters")
     parser.add_argument("--checkpoint", default="/tmp/alphazero_gomoku.npz")
+    parser.add_argument("--resume", default=None, help="a checkpoint of this script to continue training from")
+    parser.add_argument("--previous-seconds", type=float, default=0.0, help="training time before --resume")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "alphazero_gomoku.json"))
     args = parser.parse_args()
 
     overrides = dict(item.split("=", 1) for item in args.set)
-    agent = AlphaZero("Gomoku-v0", seed=args.seed, size=args.size, n_in_row=args.n_in_row,
-                      num_simulations=args.simulations, gate="none", **overrides)
+    if args.resume:
+        agent = AlphaZero.load(args.resume)
+    else:
+        agent = AlphaZero("Gomoku-v0", seed=args.seed, size=args.size, n_in_row=args.n_in_row,
+                          num_simulations=args.simulations, gate="none", **overrides)
     start = time.perf_counter()
     curve = Curve(start)
     budget = args.minutes * 60.0
@@ -77,7 +86,7 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         if elapsed + max(rounds[-3:]) > budget:  # the next round would not end within the budget
             break
-    train_seconds = time.perf_counter() - start
+    train_seconds = time.perf_counter() - start + args.previous_seconds
 
     match_start = time.perf_counter()
     uct = UCT(num_simulations=args.uct_simulations, c=1.0, seed=args.seed + 1)
@@ -88,7 +97,7 @@ def main() -> None:
     record = {
         "machine": describe(),
         "board": {"size": args.size, "n_in_row": args.n_in_row},
-        "budget_minutes": args.minutes,
+        "budget_minutes": args.minutes + args.previous_seconds / 60,
         "hyperparameters": agent.hp,
         "self_play_games": agent.num_timesteps,
         "gradient_steps": agent.num_updates,
