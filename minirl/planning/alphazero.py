@@ -31,11 +31,11 @@ PUCT score (a test checks this), just faster for many.
 
 from __future__ import annotations
 
-from functools import partial
+import math
 
 import numpy as np
 
-from minirl.planning.mcts import MCTS, Node, dirichlet_noise, most_visited, puct_score, terminal_value
+from minirl.planning.mcts import MCTS, Node, dirichlet_noise, most_visited, terminal_value
 from minirl.planning.network import legal_priors
 
 
@@ -88,7 +88,6 @@ class BatchedSearch:
         if num_simulations < 1:
             raise ValueError(f"BatchedSearch: expected num_simulations >= 1, got {num_simulations!r}")
         self.predict, self.c_puct, self.num_simulations = predict, float(c_puct), int(num_simulations)
-        self.score = partial(puct_score, c_puct=self.c_puct)
         self.network_calls = 0
 
     def evaluate(self, games) -> list[tuple[np.ndarray, float]]:
@@ -114,8 +113,15 @@ class BatchedSearch:
 
     def select_child(self, node: Node) -> tuple[int, Node]:
         """argmax_a Q(s, a) + U(s, a); `max` keeps the first of equal scores, and children are in ascending
-        action order, so ties go to the lowest action (as in `MCTS.run`)."""
-        return max(node.children.items(), key=lambda item: self.score(node, item[1]))
+        action order, so ties go to the lowest action (as in `MCTS.run`).
+
+        The score is `puct_score` written inline, with the same operations in the same order (so the same
+        bits: a test compares this search with the core's): a function call per child made the selection
+        twice as slow, a quarter of a self-play move's time."""
+        c_puct, sqrt_n = self.c_puct, math.sqrt(node.visit_count)
+        # Q(s, a) + c_puct P(s, a) √(Σ_b N(s, b)) / (1 + N(s, a))
+        return max(node.children.items(),
+                   key=lambda item: item[1].q + c_puct * item[1].prior * sqrt_n / (1 + item[1].visit_count))
 
     def run(self, games, roots: list[Node | None] | None = None, num_simulations: int | None = None) -> list[Node]:
         """`num_simulations` simulations in each game's tree; returns the roots (expanded first if needed)."""

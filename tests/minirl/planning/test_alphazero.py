@@ -336,3 +336,18 @@ def test_the_wrong_environment_is_refused_clearly():
         AlphaZero("TicTacToe-v0", size=5)
     with pytest.raises(ValueError, match="expected a board-game environment"):
         AlphaZero("CartPole-v1")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.floats(-3, 3), st.floats(0.01, 1)), min_size=1, max_size=12),
+       st.floats(0.1, 10))
+def test_the_inline_selection_is_puct_score(children, c_puct):
+    from minirl.planning import Node
+
+    parent = Node()
+    parent.expand(np.arange(len(children)), [p for _, _, p in children])
+    for child, (n, w, _) in zip(parent.children.values(), children):
+        child.visit_count, child.value_sum = n, w * n
+    parent.visit_count = 1 + sum(n for n, _, _ in children)
+    scores = [puct_score(parent, child, c_puct) for child in parent.children.values()]
+    assert BatchedSearch(None, c_puct).select_child(parent)[0] == int(np.argmax(scores))
