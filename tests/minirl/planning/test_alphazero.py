@@ -351,3 +351,13 @@ def test_the_inline_selection_is_puct_score(children, c_puct):
     parent.visit_count = 1 + sum(n for n, _, _ in children)
     scores = [puct_score(parent, child, c_puct) for child in parent.children.values()]
     assert BatchedSearch(None, c_puct).select_child(parent)[0] == int(np.argmax(scores))
+
+
+def test_the_progress_bar_counts_games():
+    import io
+
+    from minirl.runs.progress import ProgressBar
+
+    bar = ProgressBar(100, "train", stream=io.StringIO(), unit=AlphaZero.step_unit)
+    bar.update(3)
+    assert " games/s" in bar.render() and "steps/s" not in bar.render()
