@@ -18,9 +18,10 @@ Board layout (the book's ``move_to_location``): action = row * size + col, row 0
 `board[row, col]` is 0 when empty, 1 for the first player's stones and 2 for the second's. `render` prints row
 size-1 first, so the text looks like the book's figures.
 
-Speed matters because MCTS plays thousands of moves per search: `play` checks only the four lines through the
-stone just placed (O(n_in_row), not the whole board; the book's ``has_a_winner`` scans every stone), `winner` is
-cached, and `copy` copies one small array and four integers.
+Speed matters because MCTS plays thousands of moves per search. Besides the board array each player's stones
+are kept as a bitboard (one Python int), and `play` finds a new line with 4 * (n_in_row - 1) shifts and ANDs of
+it (the book's ``has_a_winner`` scans every stone in Python); `winner` is cached, and `copy` copies one small
+array and a few immutable scalars.
 
 `BoardGameEnv` turns a game into a single-agent Gymnasium-style environment against a fixed opponent; it is
 registered as ``TicTacToe-v0`` and ``Gomoku-v0`` (keyword arguments ``size``, ``n_in_row``, ``opponent``,
@@ -38,6 +39,11 @@ from minirl.envs.core import Env
 from minirl.envs.registration import register
 from minirl.envs.spaces import Box, Discrete
 
+def is_int(value) -> bool:
+    """A Python or NumPy integer, not a bool (True is an int to Python, never a move or a size here)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 # the four line directions through a stone, as (d_row, d_col): horizontal, vertical and the two diagonals
 _DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
@@ -47,7 +53,7 @@ class BoardGame:
 
     def __init__(self, size: int, n_in_row: int):
         for name, value in (("size", size), ("n_in_row", n_in_row)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            if not is_int(value):
                 raise ValueError(f"{type(self).__name__}: {name} must be an int, got {value!r}")
         if size < 1:
             raise ValueError(f"{type(self).__name__}: size must be >= 1, got {size}")
@@ -60,9 +66,10 @@ class BoardGame:
         self.last_action: int | None = None
         self.move_count = 0
         self._winner: int | None = None
+        self._stones = (0, 0)  # each player's stones as a bitboard (an int), for the win check
 
     def copy(self) -> "BoardGame":
-        """An independent copy (the board array is copied, the rest are scalars)."""
+        """An independent copy (the board array is copied; the rest are immutable scalars and a tuple)."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
         other.board = self.board.copy()
@@ -76,7 +83,7 @@ class BoardGame:
 
     def play(self, action) -> None:
         """The player to move puts a stone on `action`; an illegal move raises ValueError and changes nothing."""
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
+        if not is_int(action):
             raise ValueError(f"play: the move must be an int action in 0..{self.action_size - 1}, got {action!r}")
         if self._winner is not None:
             raise ValueError(f"play: move {action} after the game is over ({self._result()})")
@@ -89,51 +96,64 @@ class BoardGame:
                              f"(player {self.board[row, col]}'s stone)")
         player = self.current_player
         self.board[row, col] = player
+        stones = self._stones[player - 1] | (1 << (row * (self.size + 1) + col))
+        self._stones = (stones, self._stones[1]) if player == 1 else (self._stones[0], stones)
         self.last_action = int(action)
         self.move_count += 1
         self.current_player = 3 - player
-        if self._line_through(row, col, player) >= self.n_in_row:
+        if self._has_line(stones):
             self._winner = player
         elif self.move_count == self.action_size:
             self._winner = 0
 
-    def _line_through(self, row: int, col: int, player: int) -> int:
-        """The longest run of `player`'s stones through (row, col) along one of the four directions."""
-        board, size, longest = self.board, self.size, 1
-        for d_row, d_col in _DIRECTIONS:
-            run = 1
-            for sign in (1, -1):  # walk both ways from the new stone
-                r, c = row + sign * d_row, col + sign * d_col
-                while 0 <= r < size and 0 <= c < size and board[r, c] == player:
-                    run += 1
-                    r, c = r + sign * d_row, c + sign * d_col
-            longest = max(longest, run)
-        return longest
+    def _has_line(self, stones: int) -> bool:
+        """Whether the bitboard `stones` holds n_in_row or more in a row in one of the four directions.
+
+        Bit row * (size + 1) + col is cell (row, col); the spare bit at the end of each row stays empty, so a
+        shift never carries a line from one row into the next. ``x &= x >> d`` keeps the stones that start a run
+        one longer in direction d; after n_in_row - 1 rounds only the starts of runs of n_in_row or more are left.
+        A previous line would have ended the game, so a line found now goes through the stone just placed."""
+        width = self.size + 1
+        for shift in (1, width, width + 1, width - 1):  # horizontal, vertical, diagonal, anti-diagonal
+            x = stones
+            for _ in range(self.n_in_row - 1):
+                x &= x >> shift
+                if not x:
+                    break
+            if x:
+                return True
+        return False
 
     def winner(self) -> int | None:
         """None while the game goes on, 0 for a draw (a full board), else the winner, 1 or 2."""
         return self._winner
 
+    def outcome(self, player: int) -> float:
+        """The result for `player`: +1 if they won, -1 if they lost, 0 for a draw or a game still going on."""
+        if self._winner is None or self._winner == 0:
+            return 0.0
+        return 1.0 if self._winner == player else -1.0
+
     def _result(self) -> str:
         return "a draw" if self._winner == 0 else f"player {self._winner} won"
 
-    def observation(self) -> np.ndarray:
-        """float32 (4, size, size) planes, the input of the book's policy-value network (§15.2, §15.4):
-        [0] the stones of the player to move, [1] the opponent's, [2] the last move (one-hot),
-        [3] all ones when the player to move is the first player, else zeros."""
+    def observation(self, player: int | None = None) -> np.ndarray:
+        """float32 (4, size, size) planes, the input of the book's policy-value network (§15.2, §15.4), seen by
+        `player` (by default the player to move): [0] `player`'s stones, [1] the opponent's, [2] the last move
+        (one-hot), [3] all ones when `player` is the first player, else zeros."""
+        player = self.current_player if player is None else player
         planes = np.zeros((4, self.size, self.size), dtype=np.float32)
-        planes[0] = self.board == self.current_player
-        planes[1] = self.board == 3 - self.current_player
+        planes[0] = self.board == player
+        planes[1] = self.board == 3 - player
         if self.last_action is not None:
             planes[2].flat[self.last_action] = 1.0
-        if self.current_player == 1:
+        if player == 1:
             planes[3] = 1.0
         return planes
 
     def action_to_coords(self, action) -> tuple[int, int]:
         """(row, col) of `action`: the book's ``move_to_location`` (on 3x3, action 5 -> (1, 2))."""
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) \
-                or not 0 <= action < self.action_size:
+        if not is_int(action) or not 0 <= action < self.action_size:
             raise ValueError(f"action_to_coords: expected an int action in 0..{self.action_size - 1}, "
                              f"got {action!r}")
         row, col = divmod(int(action), self.size)
@@ -142,7 +162,7 @@ class BoardGame:
     def coords_to_action(self, row, col) -> int:
         """The action of cell (row, col): the book's ``location_to_move``, action = row * size + col."""
         for name, value in (("row", row), ("col", col)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < self.size:
+            if not is_int(value) or not 0 <= value < self.size:
                 raise ValueError(f"coords_to_action: expected {name} an int in 0..{self.size - 1}, got {value!r}")
         return int(row) * self.size + int(col)
 
@@ -193,7 +213,7 @@ class BoardGameEnv(Env):
         if not (opponent == "random" or callable(opponent)):
             raise ValueError(f"BoardGameEnv: opponent must be 'random' or a callable(game) -> action, "
                              f"got {opponent!r}")
-        if agent_player not in (1, 2) or isinstance(agent_player, bool):
+        if not is_int(agent_player) or agent_player not in (1, 2):
             raise ValueError(f"BoardGameEnv: agent_player must be 1 or 2, got {agent_player!r}")
         self.game_factory, self.opponent, self.agent_player = game_factory, opponent, int(agent_player)
         self.game = game_factory()
@@ -209,7 +229,7 @@ class BoardGameEnv(Env):
         self.game = self.game_factory()
         if self.agent_player == 2:
             self._opponent_moves()
-        return self.game.observation(), self._info()
+        return self.game.observation(self.agent_player), self._info()
 
     def step(self, action):
         game = self.game
@@ -219,11 +239,12 @@ class BoardGameEnv(Env):
             raise ValueError(f"{type(self).__name__}: action {action!r} is not in {self.action_space}")
         action = int(action)
         if game.board.flat[action] != 0:  # an illegal move forfeits the game
-            return game.observation(), -1.0, True, False, self._info(illegal_move=True)
+            return game.observation(self.agent_player), -1.0, True, False, self._info(illegal_move=True)
         game.play(action)
         if game.winner() is None:
             self._opponent_moves()
-        return game.observation(), self._reward(), game.winner() is not None, False, self._info()
+        obs = game.observation(self.agent_player)
+        return obs, game.outcome(self.agent_player), game.winner() is not None, False, self._info()
 
     def _opponent_moves(self) -> None:
         game = self.game
@@ -233,12 +254,6 @@ class BoardGameEnv(Env):
         else:
             action = self.opponent(game.copy())
         game.play(action)
-
-    def _reward(self) -> float:
-        winner = self.game.winner()
-        if winner is None or winner == 0:
-            return 0.0
-        return 1.0 if winner == self.agent_player else -1.0
 
     def _info(self, illegal_move: bool = False) -> dict:
         mask = (self.game.board.ravel() == 0) & (self.game.winner() is None)

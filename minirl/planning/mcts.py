@@ -14,7 +14,10 @@ simulation to the tree. Chapter 15.3 names the four phases of one simulation:
 Scores for the select phase:
 
     UCT (15.3)     Q(s, a) + c * sqrt(2 ln N(s) / N(s, a))                 (infinite for an unvisited child)
-    PUCT (15.4)    Q(s, a) + c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))
+    PUCT (§15.3)   Q(s, a) + U(s, a),  U = c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))
+
+The book writes PUCT's square root over Σ_b N(s, b); here, as in implementations of it, N(s) is the parent's own
+visit count, which is 1 + Σ_b N(s, b) because a node's expansion counts as its first visit.
 
 Bookkeeping (fig. 15.3): each `Node` is the edge into a state, holding N (visit_count), W (value_sum), Q = W / N
 and the prior P. **Values are stored from the view of the player who moved into the node**, so a parent picks
@@ -36,6 +39,9 @@ from functools import partial
 from typing import Callable
 
 import numpy as np
+
+from minirl.planning.models import check_int
+from minirl.tabular.experience import as_generator
 
 
 class Node:
@@ -85,13 +91,13 @@ def uct_score(parent: Node, child: Node, c: float) -> float:
     """UCT (15.3): X̄_j + c * sqrt(2 ln n / n_j), infinite for a child never visited."""
     if child.visit_count == 0:
         return math.inf
-    return child.q + c * math.sqrt(2.0 * math.log(parent.visit_count) / child.visit_count)
+    return child.q + c * math.sqrt(2.0 * math.log(parent.visit_count) / child.visit_count)  # (15.3)
 
 
 def puct_score(parent: Node, child: Node, c_puct: float) -> float:
-    """PUCT (15.4): Q(s, a) + U(s, a), U = c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))."""
-    u = c_puct * child.prior * math.sqrt(parent.visit_count) / (1 + child.visit_count)
-    return child.q + u
+    """PUCT (§15.3): Q(s, a) + U(s, a), U = c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))."""
+    u = c_puct * child.prior * math.sqrt(parent.visit_count) / (1 + child.visit_count)  # U(s, a)
+    return child.q + u  # Q(s, a) + U(s, a)
 
 
 def dirichlet_noise(root: Node, alpha: float, weight: float, rng: np.random.Generator) -> None:
@@ -109,7 +115,7 @@ def dirichlet_noise(root: Node, alpha: float, weight: float, rng: np.random.Gene
 def terminal_value(game) -> float:
     """The exact value of a finished game for the player to move: 0 for a draw, -1 otherwise (the player who
     just moved has won)."""
-    return 0.0 if game.winner() == 0 else -1.0
+    return game.outcome(game.current_player)
 
 
 class MCTS:
@@ -120,7 +126,7 @@ class MCTS:
     """
 
     def __init__(self, evaluate: Callable, score: Callable[[Node, Node], float], num_simulations: int):
-        _check_positive_int("MCTS", "num_simulations", num_simulations)
+        check_int("MCTS", "num_simulations", num_simulations)
         self.evaluate, self.score, self.num_simulations = evaluate, score, int(num_simulations)
 
     def new_root(self, game) -> Node:
@@ -138,7 +144,7 @@ class MCTS:
         if root is None:
             root = self.new_root(game)
         n = self.num_simulations if num_simulations is None else num_simulations
-        _check_positive_int("MCTS.run", "num_simulations", n)
+        check_int("MCTS.run", "num_simulations", n)
         score = self.score
         for _ in range(n):
             node, state = root, game.copy()
@@ -184,7 +190,7 @@ class UCT:
     def __init__(self, num_simulations: int = 1000, c: float = 1.0, seed=0):
         if not (isinstance(c, (int, float)) and math.isfinite(c) and c >= 0):
             raise ValueError(f"UCT: c must be a finite number >= 0, got {c!r}")
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.rng = as_generator(seed)
         self.mcts = MCTS(self.rollout_evaluate, partial(uct_score, c=float(c)), num_simulations)
         self.root: Node | None = None
 
@@ -199,16 +205,10 @@ class UCT:
             rollout.play(action)
             if rollout.winner() is not None:
                 break
-        winner = rollout.winner()
-        value = 0.0 if winner == 0 else (1.0 if winner == player else -1.0)
-        return np.full(len(legal), 1.0 / len(legal)), value
+        return np.full(len(legal), 1.0 / len(legal)), rollout.outcome(player)
 
     def search(self, game) -> int:
         """Search from `game` and return the most visited action."""
         self.root = self.mcts.run(game)
         return most_visited(self.root)
 
-
-def _check_positive_int(owner: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{owner}: {name} must be an int >= 1, got {value!r}")

@@ -33,6 +33,7 @@ def test_the_books_example_game_black_wins_on_the_diagonal():
         assert game.winner() is None
     game.play(9 - 1)
     assert game.winner() == 1 and game.move_count == 5
+    assert (game.outcome(1), game.outcome(2)) == (1.0, -1.0)
     assert game.legal_actions().size == 0
     assert [game.board.flat[a] for a in (0, 4, 8)] == [1, 1, 1]
 
@@ -165,6 +166,9 @@ def test_observation_planes():
     game.play(8)
     obs = game.observation()  # player 2 to move
     assert obs[0, 0, 0] == 1 and obs[1, 1, 1] == 1 and obs[1, 2, 2] == 1 and not obs[3].any()
+    mine = game.observation(player=1)  # the same position seen by player 1
+    np.testing.assert_array_equal(mine[[1, 0, 2]], obs[:3])
+    assert mine[3].all()
 
 
 @pytest.mark.parametrize("make_env", [lambda: envs.make("TicTacToe-v0"),
@@ -190,6 +194,7 @@ def test_env_rewards_win_loss_and_illegal_move():
     assert env.step(7)[1:3] == (0.0, False)
     obs, reward, terminated, truncated, info = env.step(8)
     assert (reward, terminated, truncated, info["winner"]) == (1.0, True, False, 1)
+    assert obs[0, 2].all() and obs[3].all()  # the agent's own winning row, seen by the agent (the first player)
     # the opponent (second to move here, agent_player=2 opens first) wins on the bottom row
     env = BoardGameEnv(TicTacToe, opponent=lambda game: int(game.legal_actions()[0]), agent_player=2)
     env.reset(seed=0)
