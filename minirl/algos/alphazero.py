@@ -167,7 +167,7 @@ class AlphaZero(Agent):
                 self.best_net.load_state_dict(self.net.state_dict())
             else:
                 due = (self.num_timesteps + count) // hp["gate_every"] > self.num_timesteps // hp["gate_every"]
-                gate = self._gate() if due else {k: 0.0 for k in self.GATE_COLUMNS}
+                gate = self._gate(self.num_timesteps + count) if due else {k: 0.0 for k in self.GATE_COLUMNS}
             # the round's games are reported once they have been learnt from: a run killed among them repeats
             # the whole round from the last boundary, identically
             for i, (_, _, z, winner) in enumerate(records):
@@ -206,8 +206,9 @@ class AlphaZero(Agent):
         if totals:
             self.last_losses = {k: float(np.mean([t[k] for t in totals])) for k in totals[0]}
 
-    def _gate(self) -> dict:
-        """The evaluator: does f_θ become the best network? Returns the columns it adds to the metrics."""
+    def _gate(self, games: int) -> dict:
+        """The evaluator, after `games` self-play games: does f_θ become the best network? Returns the columns
+        it adds to the metrics."""
         from minirl.planning.mcts import UCT
 
         hp = self.hp
@@ -225,7 +226,7 @@ class AlphaZero(Agent):
             self.best_net.load_state_dict(self.net.state_dict())
         record = {"gate_games": result["games"], "gate_wins": result["wins"], "gate_draws": result["draws"],
                   "gate_losses": result["losses"], "gate_accepted": float(accepted)}
-        self.gates.append({"game": self.num_timesteps, "score": result["score"], **record})
+        self.gates.append({"game": games, "score": result["score"], **record})
         return record
 
     # -- saving and loading ------------------------------------------------------------------------------

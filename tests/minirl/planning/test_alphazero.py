@@ -361,3 +361,19 @@ def test_the_progress_bar_counts_games():
     bar = ProgressBar(100, "train", stream=io.StringIO(), unit=AlphaZero.step_unit)
     bar.update(3)
     assert " games/s" in bar.render() and "steps/s" not in bar.render()
+
+
+@pytest.mark.parametrize("gate", ["best", "uct"])
+def test_the_gate_keeps_or_replaces_the_best_network(gate):
+    agent = AlphaZero("TicTacToe-v0", seed=1, num_simulations=6, parallel_games=4, channels=8, batch_size=16,
+                      gate=gate, gate_every=4, gate_games=4, gate_simulations=10, gate_threshold=0.55)
+    before = {k: v.copy() for k, v in agent.best_net.state_dict().items()}
+    agent.learn(8)
+    assert [g["game"] for g in agent.gates] == [4, 8]
+    for g in agent.gates:
+        assert g["gate_games"] == 4 and g["gate_wins"] + g["gate_draws"] + g["gate_losses"] == 4
+        assert g["score"] == (g["gate_wins"] + 0.5 * g["gate_draws"]) / 4
+        if gate == "best":
+            assert g["gate_accepted"] == float(g["score"] > 0.55)
+    same = all(np.array_equal(v, before[k]) for k, v in agent.best_net.state_dict().items())
+    assert same == (not any(g["gate_accepted"] for g in agent.gates))
