@@ -5,6 +5,7 @@
     minirl eval RUN_DIR [--episodes N]
     minirl plot RUN_DIR... [--out FILE] [--metric NAME]
     minirl list [ALGO]
+    minirl play RUN_DIR [--first human|agent] [--simulations N]
 
 An error the user can fix (a bad setting, a directory that holds another run, a damaged checkpoint) is one line on
 stderr, ``minirl: <what went wrong>: <what to do>``, and exit code 2; a traceback means a bug in minirl, or that
@@ -122,6 +123,12 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_play(args) -> int:
+    from minirl.planning import play
+
+    return play.main(args.run_dir, first=args.first, num_simulations=args.simulations)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors as one line like every other error (``minirl: ...: see --help``)."""
 
@@ -179,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
                          parents=[common])
     lst.add_argument("algo", nargs="?", help="an algorithm whose hyperparameters to show")
     lst.set_defaults(func=cmd_list)
+    game = sub.add_parser("play", help="play a board game in the terminal against a trained agent (alphazero)",
+                          parents=[common])
+    game.add_argument("run_dir")
+    game.add_argument("--first", choices=("human", "agent"), default="human", help="who moves first")
+    game.add_argument("--simulations", type=_integer(1), default=None, help="the agent's searches per move")
+    game.set_defaults(func=cmd_play)
     return parser
 
 

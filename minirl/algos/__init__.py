@@ -26,6 +26,7 @@ ALGORITHMS = {
     "ddpg": "minirl.algos.ddpg:DDPG",
     "td3": "minirl.algos.td3:TD3",
     "sac": "minirl.algos.sac:SAC",
+    "alphazero": "minirl.algos.alphazero:AlphaZero",
 }
 
 

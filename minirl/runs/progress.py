@@ -8,7 +8,8 @@ import time
 
 class ProgressBar:
     def __init__(self, total: int, description: str = "", stream=None, width: int = 24, min_interval: float | None = None,
-                 enabled: bool = True):
+                 enabled: bool = True, unit: str = "steps"):
+        self.unit = unit  # what a step is: "steps" of an environment, or "games" of AlphaZero's self-play
         self.total, self.description, self.width = int(total), description, width
         self.stream = stream if stream is not None else sys.stderr
         # redraw 10 times a second on a terminal; in a log file (CI), every 10 seconds
@@ -43,7 +44,7 @@ class ProgressBar:
         left = (self.total - self.step) / sps if sps > 0 else float("inf")
         parts = [f"{self.description} " if self.description else "",
                  f"[{'#' * filled}{'.' * (self.width - filled)}] {self.step:,}/{self.total:,}",
-                 f" | {sps:,.0f} steps/s"]
+                 f" | {sps:,.0f} {self.unit}/s" if sps >= 10 else f" | {sps:.2f} {self.unit}/s"]
         for key, value in self.fields.items():
             parts.append(f" | {key} {value:.1f}" if isinstance(value, float) else f" | {key} {value}")
         parts.append(f" | {elapsed:.0f}s elapsed" + (f", {left:.0f}s left" if left != float("inf") and done < 1 else ""))

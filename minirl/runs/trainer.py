@@ -60,7 +60,7 @@ class RunHooks(TrainingHooks):
     def on_episode(self, agent, episode_return, episode_length):
         self.recent.append(episode_return)
         self.logger.log(agent.num_timesteps, episode_return=episode_return, episode_length=episode_length,
-                        **{WALL_CLOCK: time.perf_counter() - self.start})
+                        **{WALL_CLOCK: time.perf_counter() - self.start}, **getattr(agent, "episode_metrics", {}))
 
     def on_boundary(self, agent):
         if self.next_checkpoint is not None and agent.num_timesteps >= self.next_checkpoint:
@@ -210,6 +210,7 @@ def resume(run_dir, steps: int | None = None, progress: bool = True, checkpoint_
 
 def _run(agent, run_dir, steps, logger, progress, checkpoint_every, evaluate_episodes):
     hooks = RunHooks(run_dir, steps, logger, progress, checkpoint_every)
+    hooks.bar.unit = getattr(agent, "step_unit", "steps")
     try:
         agent.learn(steps, hooks)
     finally:

@@ -58,7 +58,9 @@ def kill_at(monkeypatch, steps):
                                                     ("actor_critic", "CartPole-v1", 3000, 1700),
                                                     ("ddpg", "Pendulum-v1", 1500, 1300),
                                                     ("td3", "Pendulum-v1", 1500, 1300),
-                                                    ("sac", "CartPole-v1", 1600, 1300)])
+                                                    ("sac", "CartPole-v1", 1600, 1300),
+                                                    pytest.param("alphazero", "TicTacToe-v0", 600, 530,
+                                                                 marks=pytest.mark.slow)])
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch, algo, env_id, steps, kill):
     whole, whole_dir = trainer.train(algo, env_id, steps, seed=3, out=tmp_path / "whole", progress=False,
                                      checkpoint_every=500, evaluate_episodes=0)
