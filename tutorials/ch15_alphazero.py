@@ -41,6 +41,7 @@ import numpy as np
 
 import autodiff as ad
 from minirl.algos.alphazero import AlphaZero
+from minirl.algos.base import TrainingHooks
 from minirl.envs import Gomoku, TicTacToe
 from minirl.planning import MCTS, minimax_action, minimax_value, puct_score
 from minirl.planning.alphazero import (BatchedSearch, augment, game_from_observation, move_probabilities,
@@ -239,16 +240,10 @@ agent = AlphaZero("TicTacToe-v0", seed=0, **overrides)
 losses, start = [], time.perf_counter()
 
 
-class Record:
-    def on_step(self, agent):
-        return None
-
+class Record(TrainingHooks):  # the losses of the gradient steps, game by game
     def on_episode(self, agent, result, length):
         if agent.last_losses:
             losses.append(agent.last_losses["loss"])
-
-    def on_boundary(self, agent):
-        return None
 
 
 agent.learn(games, Record())

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import autodiff as ad
 from minirl.algos.alphazero import AlphaZero
+from minirl.algos.base import TrainingHooks
 from minirl.envs import Gomoku, TicTacToe
 from minirl.planning import MCTS, minimax_value, puct_score
 from minirl.planning.alphazero import (BatchedSearch, augment, game_from_observation, move_probabilities,
@@ -236,16 +237,10 @@ def test_a_short_run_on_tic_tac_toe_learns_values():
                       batch_size=64, gate="none", temperature_moves=9)
     losses = []
 
-    class Record:
-        def on_step(self, a):
-            return None
-
+    class Record(TrainingHooks):
         def on_episode(self, a, r, n):
             if a.last_losses:
                 losses.append(a.last_losses["loss"])
-
-        def on_boundary(self, a):
-            return None
 
     agent.learn(64, Record())
     assert agent.num_timesteps == 64 and agent.num_updates > 0
@@ -319,7 +314,7 @@ def test_a_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypa
     monkeypatch.undo()
     resumed, cut_dir = trainer.resume(tmp_path / "cut", progress=False, checkpoint_every=8, evaluate_episodes=0)
     assert resumed.num_timesteps == whole.num_timesteps == 16
-    strip = lambda rows: [{k: v for k, v in r.items() if k != "time"} for r in rows]  # noqa: E731
+    strip = lambda rows: [{k: v for k, v in r.items() if k != trainer.WALL_CLOCK} for r in rows]  # noqa: E731
     rows = strip(read_metrics(whole_dir))
     assert rows == strip(read_metrics(cut_dir)) and len(rows) == 16
     assert [r["step"] for r in rows if r["gate_games"] == 2] == [8, 16]  # the gate's record, every 8 games
