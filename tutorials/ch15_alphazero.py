@@ -284,7 +284,7 @@ if not fast_mode():
 #
 # Nothing above knows the board's size: `AlphaZero("Gomoku-v0", size=6, n_in_row=4)` (or
 # `minirl train alphazero --env Gomoku-v0 --set size=6 --set n_in_row=4`) trains on 6×6 four in a row with the
-# book's 400 searches per move, 16 self-play games at once. `benchmarks/alphazero_gomoku.py` trains it for an hour
+# book's 400 searches per move, 16 self-play games at once. `benchmarks/alphazero_gomoku.py` trains it for 45 minutes
 # on one CPU core and then plays pure MCTS with 1000 roll-outs per move; its result is read below when it exists.
 # Here, one short self-play round shows the pieces working on the larger board.
 
