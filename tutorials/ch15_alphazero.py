@@ -43,7 +43,7 @@ import autodiff as ad
 from minirl.algos.alphazero import AlphaZero
 from minirl.algos.base import TrainingHooks
 from minirl.envs import Gomoku, TicTacToe
-from minirl.planning import MCTS, minimax_action, minimax_value, puct_score
+from minirl.planning import MCTS, decided_positions, minimax_action, puct_score
 from minirl.planning.alphazero import (BatchedSearch, augment, game_from_observation, move_probabilities,
                                        play_match, symmetry)
 from minirl.planning.network import PolicyValueNet, alphazero_loss
@@ -266,13 +266,7 @@ if not fast_mode():
 # to it than positions it loses.
 
 # %%
-positions = {1: [], -1: []}
-for _ in range(300):
-    game = TicTacToe()
-    for _ in range(rng.integers(2, 6)):
-        game.play(int(rng.choice(game.legal_actions())))
-    if game.winner() is None and minimax_value(game) != 0:
-        positions[minimax_value(game)].append(game.observation())
+positions = decided_positions(TicTacToe, rng)  # random play, then kept where perfect play decides the game
 v_won = agent.best_net.predict(np.stack(positions[1]))[1].mean()
 v_lost = agent.best_net.predict(np.stack(positions[-1]))[1].mean()
 print(f"mean v of won positions {v_won:+.2f}, of lost ones {v_lost:+.2f}")

@@ -12,7 +12,7 @@ The board games themselves live in `minirl.envs` (`Gomoku`, `TicTacToe`).
 from minirl.planning.models import GameModel, MDPModel, Model, TabularModel
 from minirl.planning.simple_search import SimpleMCSearch, random_rollout_policy, rollout_return, simple_mc_search
 from minirl.planning.mcts import MCTS, UCT, Node, dirichlet_noise, most_visited, puct_score, terminal_value, uct_score
-from minirl.planning.minimax import action_values, minimax_action, minimax_value
+from minirl.planning.minimax import action_values, decided_positions, minimax_action, minimax_value
 from minirl.planning.dyna2 import Dyna2, Dyna2Result
 
 __all__ = [
@@ -20,5 +20,5 @@ __all__ = [
     "simple_mc_search", "rollout_return", "random_rollout_policy", "SimpleMCSearch",
     "Dyna2", "Dyna2Result",
     "Node", "MCTS", "UCT", "uct_score", "puct_score", "dirichlet_noise", "most_visited", "terminal_value",
-    "minimax_value", "minimax_action", "action_values",
+    "minimax_value", "minimax_action", "action_values", "decided_positions",
 ]

@@ -59,3 +59,17 @@ def minimax_action(game, rng: np.random.Generator | None = None) -> int:
     best = max(values.values())
     best_actions = [a for a, v in values.items() if v == best]
     return best_actions[0] if rng is None else int(best_actions[rng.integers(len(best_actions))])
+
+
+def decided_positions(game_factory, rng: np.random.Generator, games: int = 300, moves=(2, 6)) -> dict:
+    """Positions from random play (between `moves[0]` and `moves[1] - 1` random moves from the start) that perfect
+    play decides, as observation planes by their value to the player to move: {1: won, -1: lost}. Draws and
+    finished games are left out. What a value head should tell apart."""
+    positions = {1: [], -1: []}
+    for _ in range(games):
+        game = game_factory()
+        for _ in range(rng.integers(*moves)):
+            game.play(int(rng.choice(game.legal_actions())))
+        if game.winner() is None and (value := minimax_value(game)) != 0:
+            positions[value].append(game.observation())
+    return positions

@@ -13,7 +13,7 @@ import autodiff as ad
 from minirl.algos.alphazero import AlphaZero
 from minirl.algos.base import TrainingHooks
 from minirl.envs import Gomoku, TicTacToe
-from minirl.planning import MCTS, minimax_value, puct_score
+from minirl.planning import MCTS, decided_positions, puct_score
 from minirl.planning.alphazero import (BatchedSearch, augment, game_from_observation, move_probabilities,
                                        play_match, self_play, symmetry)
 from minirl.planning.network import PolicyValueNet, alphazero_loss, legal_priors
@@ -246,14 +246,7 @@ def test_a_short_run_on_tic_tac_toe_learns_values():
     assert agent.num_timesteps == 64 and agent.num_updates > 0
     assert np.mean(losses[-16:]) < np.mean(losses[:16]) - 0.05
     # the value head: positions that the player to move wins under perfect play against ones it loses
-    positions = {-1: [], 1: []}
-    rng = np.random.default_rng(1)
-    for _ in range(300):
-        game = TicTacToe()
-        for _ in range(rng.integers(2, 6)):
-            game.play(int(rng.choice(game.legal_actions())))
-        if game.winner() is None and minimax_value(game) != 0:
-            positions[minimax_value(game)].append(game.observation())
+    positions = decided_positions(TicTacToe, np.random.default_rng(1))
     _, v_won = agent.best_net.predict(np.stack(positions[1]))
     _, v_lost = agent.best_net.predict(np.stack(positions[-1]))
     assert len(v_won) > 20 and len(v_lost) > 20
