@@ -60,9 +60,7 @@ def cmd_train(args) -> int:
             raise ConfigurationError("train: --env is required", "name an environment (see `minirl list`)")
         _check_names(args.algo, args.env)
         seed = 0 if args.seed is None else args.seed
-        from minirl.runs.trainer import default_run_dir
-
-        args.run = args.out if args.out is not None else default_run_dir(args.algo, args.env, seed)
+        args.run = args.out if args.out is not None else trainer.default_run_dir(args.algo, args.env, seed)
         agent, run_dir = trainer.train(args.algo, args.env, args.steps, seed=seed, overrides=overrides, out=args.run,
                                        progress=not args.quiet, num_envs=args.num_envs, force=args.force)
     summary = json.loads((Path(run_dir) / "eval.json").read_text()) if (Path(run_dir) / "eval.json").exists() else {}

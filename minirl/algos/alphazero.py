@@ -124,9 +124,6 @@ class AlphaZero(Agent):
         if values["size"] is not None and values["n_in_row"] is not None and values["n_in_row"] > values["size"]:
             raise ValueError(f"alphazero.n_in_row: expected at most size = {values['size']}, "
                              f"got {values['n_in_row']}")
-        for key in ("size", "n_in_row"):
-            if values[key] is not None and not isinstance(values[key], (int, np.integer)):
-                raise ValueError(f"alphazero.{key}: expected an integer or None, got {values[key]!r}")
 
     def evaluation_env(self):
         from minirl.envs import make

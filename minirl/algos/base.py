@@ -94,8 +94,7 @@ class Hyperparameter:
             expected = self.allowed()
         else:
             return
-        raise ConfigurationError(f"{name}: expected {expected}, got {value!r}",
-                                 f"see `minirl list {name.partition('.')[0]}` for its settings")
+        raise ConfigurationError(f"{name}: expected {expected}, got {value!r}", _settings_hint(name))
 
     def parse(self, name: str, text: str):
         """A command-line string as this setting's type ("none" turns an optional setting off)."""
@@ -113,8 +112,13 @@ class Hyperparameter:
                 return kind(value)
         except ValueError:
             raise ConfigurationError(f"{name}: expected {self.expected()}, got {text!r}",
-                                     f"see `minirl list {name.partition('.')[0]}` for its settings") from None
+                                     _settings_hint(name)) from None
         return text
+
+
+def _settings_hint(name: str) -> str:
+    """Where to read about the setting `name` ("ppo.gamma")."""
+    return f"see `minirl list {name.partition('.')[0]}` for its settings"
 
 
 class TrainingHooks:
@@ -140,6 +144,8 @@ class Agent:
     env_defaults: dict[str, dict] = {}
     # how many environment steps `minirl train` runs when --steps is not given
     default_steps: dict[str, int] = {}
+    # what one of those steps is, for the progress bar (AlphaZero counts self-play "games")
+    step_unit: str = "steps"
 
     def __init__(self, env, seed: int = 0, **overrides):
         self.env_id = env if isinstance(env, str) else getattr(getattr(env, "spec", None), "id", None)

@@ -83,17 +83,33 @@ def soft_value_exact(next_q1, next_q2, next_log_probs, alpha):
     return (np.exp(next_log_probs) * (np.minimum(next_q1, next_q2) - alpha * next_log_probs)).sum(axis=-1)
 
 
-class SquashedGaussianPolicy(nn.Module):
-    """π_θ(·|s): a = c + h ⊙ tanh(u), u ~ N(μ_θ(s), σ_θ(s)²) (6.27); one MLP outputs μ and log σ (clipped)."""
+class BoundedPolicy(nn.Module):
+    """What the continuous policies share: actions a = c + h ⊙ tanh(u) inside the bounds of a Box, c and h its
+    centre and half-width, and the constant Σ_i log h_i that the scaling adds to −log π."""
 
-    def __init__(self, observation_space, action_space, hidden, activation, rng):
+    def __init__(self, action_space):
         super().__init__()
         check_bounded(action_space, "sac")
         self.action_dim = flat_dim(action_space)
-        self.net = mlp([flat_dim(observation_space), *hidden, 2 * self.action_dim], rng, activation, output_gain=0.01)
         low, high = action_space.low.astype(np.float32), action_space.high.astype(np.float32)
         self.center, self.half_range = (high + low) / 2, (high - low) / 2
         self.log_scale = float(np.log(self.half_range).sum())  # Σ_i log h_i, the log-determinant of the scaling
+
+    def squash(self, u: np.ndarray) -> np.ndarray:
+        """c + h ⊙ tanh(u) on arrays (acting)."""
+        return self.center + self.half_range * np.tanh(u)
+
+    def scale(self, squashed: ad.Tensor) -> ad.Tensor:
+        """c + h ⊙ t for t = tanh(u) in the graph (training)."""
+        return squashed * ad.tensor(self.half_range) + ad.tensor(self.center)
+
+
+class SquashedGaussianPolicy(BoundedPolicy):
+    """π_θ(·|s): a = c + h ⊙ tanh(u), u ~ N(μ_θ(s), σ_θ(s)²) (6.27); one MLP outputs μ and log σ (clipped)."""
+
+    def __init__(self, observation_space, action_space, hidden, activation, rng):
+        super().__init__(action_space)
+        self.net = mlp([flat_dim(observation_space), *hidden, 2 * self.action_dim], rng, activation, output_gain=0.01)
 
     def distribution(self, obs) -> TanhGaussian:
         out = self.net(obs)
@@ -103,7 +119,7 @@ class SquashedGaussianPolicy(nn.Module):
     def rsample(self, obs, rng):
         """a = f_θ(s, ε) and log π(a|s), differentiable in θ (6.27): the tanh sample scaled into the bounds."""
         squashed, log_prob = self.distribution(obs).rsample_and_log_prob(rng)
-        return squashed * ad.tensor(self.half_range) + ad.tensor(self.center), log_prob - self.log_scale
+        return self.scale(squashed), log_prob - self.log_scale
 
     def head(self, obs) -> np.ndarray:
         """The network's output [μ, log σ] for a batch (arrays, no graph)."""
@@ -115,10 +131,10 @@ class SquashedGaussianPolicy(nn.Module):
         if rng is not None:
             log_std = np.clip(head[:, self.action_dim:], LOG_STD_MIN, LOG_STD_MAX)
             mean = mean + np.exp(log_std) * rng.standard_normal(mean.shape).astype(mean.dtype)
-        return self.center + self.half_range * np.tanh(mean)
+        return self.squash(mean)
 
 
-class StateDependentPolicy(nn.Module):
+class StateDependentPolicy(BoundedPolicy):
     """π_θ(·|s) with gSDE: a = c + h ⊙ tanh(u), u = μ_θ(s) + z(s)ᵀθ_ε, θ_ε ~ N(0, σ²) entrywise (see the module's
     docstring). z(s) is the trunk's last hidden layer; σ = exp(log_std), one learned σ_jk per feature j and action
     k; μ is clipped to [−2, 2] (tanh saturates beyond, as in Raffin et al.'s code). The features z enter the
@@ -128,16 +144,12 @@ class StateDependentPolicy(nn.Module):
     VARIANCE_FLOOR = 1e-6  # keeps log of the variance finite where every feature is 0 (ReLU)
 
     def __init__(self, observation_space, action_space, hidden, activation, rng, log_std_init: float):
-        super().__init__()
-        check_bounded(action_space, "sac")
-        self.action_dim, features = flat_dim(action_space), hidden[-1]
+        super().__init__(action_space)
+        features = hidden[-1]
         self.trunk = mlp([flat_dim(observation_space), *hidden], rng, activation, activate_output=True)  # z(s)
         self.mean = mlp([features, self.action_dim], rng, output_gain=0.01)  # μ_θ(s) from z(s)
         self.log_std = nn.Parameter(np.full((features, self.action_dim), log_std_init, dtype=np.float32))
         self.register_buffer("exploration_matrix", np.zeros((features, self.action_dim), dtype=np.float32))  # θ_ε
-        low, high = action_space.low.astype(np.float32), action_space.high.astype(np.float32)
-        self.center, self.half_range = (high + low) / 2, (high - low) / 2
-        self.log_scale = float(np.log(self.half_range).sum())
 
     def resample(self, rng) -> None:
         """θ_ε ← σ ⊙ ε, ε ~ N(0, I): the exploration of the next training round."""
@@ -154,7 +166,7 @@ class StateDependentPolicy(nn.Module):
         u = np.clip(head[:, :self.action_dim], -self.MEAN_CLIP, self.MEAN_CLIP)
         if rng is not None:
             u = u + head[:, self.action_dim:] @ self.exploration_matrix.data
-        return self.center + self.half_range * np.tanh(u)
+        return self.squash(u)
 
     def rsample(self, obs, rng):
         """a = f_θ(s, ε) and log π(a|s) for a batch, with one fresh θ_ε = σ ⊙ ε for the whole batch, differentiable
@@ -169,7 +181,7 @@ class StateDependentPolicy(nn.Module):
         u = mean + noise
         log_normal = (-0.5 * noise * noise / variance - 0.5 * ad.log(2 * math.pi * variance)).sum(axis=-1)
         log_prob = log_normal - log1m_tanh_squared(u).sum(axis=-1) - self.log_scale
-        return ad.tanh(u) * ad.tensor(self.half_range) + ad.tensor(self.center), log_prob
+        return self.scale(ad.tanh(u)), log_prob
 
 
 class CategoricalPolicy(nn.Module):

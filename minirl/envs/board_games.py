@@ -39,13 +39,10 @@ from minirl.envs.core import Env
 from minirl.envs.registration import register
 from minirl.envs.spaces import Box, Discrete
 
+
 def is_int(value) -> bool:
     """A Python or NumPy integer, not a bool (True is an int to Python, never a move or a size here)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-# the four line directions through a stone, as (d_row, d_col): horizontal, vertical and the two diagonals
-_DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
 class BoardGame:

@@ -46,7 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minirl.planning.models import TabularModel, check_int
+from minirl.errors import check_integer
+from minirl.planning.models import TabularModel
 from minirl.tabular.approximation import OneHot
 from minirl.tabular.experience import as_generator, epsilon_greedy, reset
 
@@ -78,8 +79,8 @@ class Dyna2:
                                        ("search_epsilon", search_epsilon, 0, 1), ("gamma", gamma, 0, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 raise ValueError(f"Dyna2: {name} must be a number in [{low}, {high}], got {value!r}")
-        check_int("Dyna2", "search_episodes", search_episodes, low=0)
-        check_int("Dyna2", "max_search_steps", max_search_steps)
+        check_integer("Dyna2: search_episodes", search_episodes, 0)
+        check_integer("Dyna2: max_search_steps", max_search_steps, 1)
         self.env, self.features = env, features if features is not None else OneHot(int(num_states))
         self.alpha, self.search_alpha, self.lam, self.gamma = alpha, search_alpha, lam, gamma
         self.epsilon, self.search_epsilon = epsilon, search_epsilon
@@ -128,7 +129,7 @@ class Dyna2:
 
     def learn(self, episodes: int) -> Dyna2Result:
         """LEARNING: `episodes` real episodes, searching before every real action."""
-        check_int("Dyna2.learn", "episodes", episodes)
+        check_integer("Dyna2.learn: episodes", episodes, 1)
         returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
         for episode in range(episodes):
             s = int(reset(self.env, self.rng, self._episodes_done))

@@ -40,7 +40,7 @@ from typing import Callable
 
 import numpy as np
 
-from minirl.planning.models import check_int
+from minirl.errors import check_integer
 from minirl.tabular.experience import as_generator
 
 
@@ -126,7 +126,7 @@ class MCTS:
     """
 
     def __init__(self, evaluate: Callable, score: Callable[[Node, Node], float], num_simulations: int):
-        check_int("MCTS", "num_simulations", num_simulations)
+        check_integer("MCTS: num_simulations", num_simulations, 1)
         self.evaluate, self.score, self.num_simulations = evaluate, score, int(num_simulations)
 
     def new_root(self, game) -> Node:
@@ -144,7 +144,7 @@ class MCTS:
         if root is None:
             root = self.new_root(game)
         n = self.num_simulations if num_simulations is None else num_simulations
-        check_int("MCTS.run", "num_simulations", n)
+        check_integer("MCTS.run: num_simulations", n, 1)
         score = self.score
         for _ in range(n):
             node, state = root, game.copy()

@@ -28,14 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from minirl.envs.board_games import is_int
+from minirl.errors import check_integer
 from minirl.envs.toy_text.discrete import categorical_sample
 from minirl.tabular.experience import as_generator
-
-
-def check_int(owner: str, name: str, value, low: int = 1) -> None:
-    """Raise a ValueError naming `owner` and `name` unless `value` is an int >= `low`."""
-    if not is_int(value) or value < low:
-        raise ValueError(f"{owner}: {name} must be an int >= {low}, got {value!r}")
 
 
 class Model:
@@ -57,8 +52,8 @@ class TabularModel(Model):
     """
 
     def __init__(self, num_states: int, num_actions: int, seed=0):
-        check_int("TabularModel", "num_states", num_states)
-        check_int("TabularModel", "num_actions", num_actions)
+        check_integer("TabularModel: num_states", num_states, 1)
+        check_integer("TabularModel: num_actions", num_actions, 1)
         self.num_states, self.num_actions = int(num_states), int(num_actions)
         self.counts = np.zeros((num_states, num_actions, num_states), dtype=np.int64)  # N(s, a, s')
         self.pair_counts = np.zeros((num_states, num_actions), dtype=np.int64)  # N(s, a) = Σ_s' N(s, a, s')

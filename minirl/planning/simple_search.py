@@ -23,7 +23,8 @@ from typing import Callable
 
 import numpy as np
 
-from minirl.planning.models import GameModel, Model, check_int
+from minirl.errors import check_integer
+from minirl.planning.models import GameModel, Model
 from minirl.tabular.experience import as_generator
 
 
@@ -51,7 +52,7 @@ def simple_mc_search(model: Model, state, num_rollouts: int, rng: np.random.Gene
                      rollout_policy: Callable = random_rollout_policy, gamma: float = 1.0,
                      max_steps: int = 1000) -> tuple[int, dict]:
     """Algorithm 9.31: (argmax_a Q(S_t, a), {a: Q(S_t, a)}); ties go to the first action of `model.actions`."""
-    check_int("simple_mc_search", "num_rollouts (K)", num_rollouts)
+    check_integer("simple_mc_search: num_rollouts (K)", num_rollouts, 1)
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"simple_mc_search: gamma must be in [0, 1], got {gamma!r}")
     actions = model.actions(state)
@@ -68,7 +69,7 @@ class SimpleMCSearch:
     """A board-game player that runs Algorithm 9.31 with K uniformly random rollouts per legal move."""
 
     def __init__(self, num_rollouts: int = 100, seed=0):
-        check_int("SimpleMCSearch", "num_rollouts (K)", num_rollouts)
+        check_integer("SimpleMCSearch: num_rollouts (K)", num_rollouts, 1)
         self.num_rollouts = num_rollouts
         self.rng = as_generator(seed)
         self.Q: dict | None = None

@@ -42,14 +42,13 @@ class RunHooks(TrainingHooks):
     """Logs every episode, draws the progress bar, and checkpoints every `checkpoint_every` steps at the
     agent's next boundary (where its whole state, the environment's included, is known)."""
 
-    def __init__(self, run_dir, total_steps, logger, progress=True, checkpoint_every=None):
+    def __init__(self, run_dir, total_steps, logger, progress=True, checkpoint_every=None, unit="steps"):
         self.run_dir, self.total_steps, self.logger = Path(run_dir), total_steps, logger
-        self.bar = ProgressBar(total_steps, description="train", enabled=progress)
+        self.bar = ProgressBar(total_steps, description="train", enabled=progress, unit=unit)
         self.checkpoint_every = checkpoint_every or max(total_steps // 10, 1)
         self.next_checkpoint = None
         self.recent = deque(maxlen=20)
         self.start = time.perf_counter()
-        self.checkpoints = 0  # written by this run
 
     def on_step(self, agent):
         if self.next_checkpoint is None:
@@ -71,7 +70,6 @@ class RunHooks(TrainingHooks):
         self.logger.flush()
         metadata = {**agent.metadata(), "metrics_rows": len(self.logger.rows)}
         save_checkpoint(self.run_dir / "checkpoint.npz", agent.state_dict(), metadata)
-        self.checkpoints += 1
 
 
 def default_run_dir(algo: str, env_id: str, seed: int) -> Path:
@@ -209,8 +207,7 @@ def resume(run_dir, steps: int | None = None, progress: bool = True, checkpoint_
 
 
 def _run(agent, run_dir, steps, logger, progress, checkpoint_every, evaluate_episodes):
-    hooks = RunHooks(run_dir, steps, logger, progress, checkpoint_every)
-    hooks.bar.unit = getattr(agent, "step_unit", "steps")
+    hooks = RunHooks(run_dir, steps, logger, progress, checkpoint_every, unit=agent.step_unit)
     try:
         agent.learn(steps, hooks)
     finally:
