@@ -28,6 +28,7 @@ from kernels.registry import (
     parse_env,
     register,
     require_contiguous,
+    resolve,
     use,
 )
 
@@ -55,7 +56,7 @@ threads.apply_env()
 
 __all__ = [
     "active", "array_module", "available", "backend_of", "dispatcher", "get", "load_cupy", "ops", "parse_env",
-    "register", "require_contiguous", "use", "matmul", "logsumexp", "softmax", "softmax_backward", "log_softmax",
-    "log_softmax_backward", "softmax_cross_entropy", "adam", "sgd", "kfac_factor", "im2col", "col2im",
+    "register", "require_contiguous", "resolve", "use", "matmul", "logsumexp", "softmax", "softmax_backward",
+    "log_softmax", "log_softmax_backward", "softmax_cross_entropy", "adam", "sgd", "kfac_factor", "im2col", "col2im",
     "dense_forward", "dense_delta", "dense_param_grads", "squared_error", "squared_error_backward", "gather_into",
 ]

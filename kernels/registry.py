@@ -148,17 +148,26 @@ class use:
         return False
 
 
+def resolve(op: str, x) -> Callable:
+    """The active implementation of `op` for the backend of the array `x`: what `dispatcher(op)` would run, looked
+    up once for a loop that calls it many times (the layers of a network)."""
+    if _cupy_ndarray is not None and type(x) is _cupy_ndarray:
+        fn = _active["cupy"].get(op)
+        if fn is None:
+            raise KeyError(f"kernels: {op!r} has no CuPy implementation for a cupy array (registered: "
+                           f"{', '.join(available(op))}); CuPy ones register from kernels/cupy_naive.py, "
+                           f"cupy_fused.py and cupy_raw.py")
+        return fn
+    return _active["numpy"][op]
+
+
 def dispatcher(op: str) -> Callable:
     """A function that runs the active implementation of `op` for the backend of its first argument."""
-    numpy_table, cupy_table = _active["numpy"], _active["cupy"]
+    numpy_table = _active["numpy"]
 
     def run(x, *args, **kwargs):
         if _cupy_ndarray is not None and type(x) is _cupy_ndarray:
-            fn = cupy_table.get(op)
-            if fn is None:
-                raise KeyError(f"kernels: {op!r} has no CuPy implementation for a cupy array (registered: "
-                               f"{', '.join(available(op))}); CuPy ones register from kernels/cupy_naive.py, cupy_fused.py and cupy_raw.py")
-            return fn(x, *args, **kwargs)
+            return resolve(op, x)(x, *args, **kwargs)
         return numpy_table[op](x, *args, **kwargs)
 
     run.__name__ = op

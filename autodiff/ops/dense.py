@@ -73,8 +73,9 @@ class DenseStack(Function):
     def forward(self, x, *params, activations):
         self.activations = activations
         self.hs = hs = [x]  # h_0, ..., h_L: the backward pass reads them
+        dense_forward = kernels.resolve("dense_forward", x)  # looked up once for all the layers
         for l, activation in enumerate(activations):
-            hs.append(kernels.dense_forward(hs[l], params[2 * l], params[2 * l + 1], activation))
+            hs.append(dense_forward(hs[l], params[2 * l], params[2 * l + 1], activation))
         return hs[-1]
 
     def backward(self, g):

@@ -196,7 +196,7 @@ class ActorCriticAgent(Agent):
             real_next = info["final_obs"] if "final_obs" in info else next_obs  # S_{t+1} of a copy that ended
             finished = self.window.push(self._obs, actions, rewards, real_next, terminated, truncated)
             self._obs = next_obs
-            stop = self._record_vector_step(rewards, terminated | truncated, hooks)
+            stop = self._record_vector_step(rewards, terminated, truncated, hooks)
             if len(finished["rewards"]):  # nothing for the first L − 1 steps
                 self.last_stats = self._update(finished)
             hooks.on_boundary(self)  # everything, the windows included, is in state_dict() here

@@ -208,12 +208,18 @@ class Agent:
     def _train(self, total_steps: int, hooks: TrainingHooks) -> None:
         raise NotImplementedError
 
-    def _record_vector_step(self, rewards, done, hooks) -> bool:
+    def _record_vector_step(self, rewards, terminated, truncated, hooks) -> bool:
         """Count one step of every copy of a vector env, report finished episodes; True if a hook says stop."""
-        self.episode_returns += rewards
-        self.episode_lengths += 1
+        if len(rewards) == 1:  # one copy: its numbers, the same sums; an operation on arrays of one element
+            self.episode_returns[0] += rewards[0]  # costs several times as much
+            self.episode_lengths[0] += 1
+            ended = (0,) if terminated[0] or truncated[0] else ()
+        else:
+            self.episode_returns += rewards
+            self.episode_lengths += 1
+            ended = (terminated | truncated).nonzero()[0].tolist()  # the copies that ended (usually none)
         self.num_timesteps += len(rewards)
-        for i in done.nonzero()[0].tolist():  # the copies that ended, as Python ints (usually none)
+        for i in ended:
             self.num_episodes += 1
             hooks.on_episode(self, float(self.episode_returns[i]), int(self.episode_lengths[i]))
             self.episode_returns[i], self.episode_lengths[i] = 0.0, 0

@@ -171,7 +171,7 @@ class DDPG(Agent):
             done = terminated | truncated
             if done.any():
                 self.noise.reset(done.nonzero()[0])  # an OU process restarts at µ with each episode
-            stop = self._record_vector_step(rewards, done, hooks)
+            stop = self._record_vector_step(rewards, terminated, truncated, hooks)
             learning = self.num_timesteps > hp["learning_starts"]
             if learning and _crossed(self.num_timesteps, n, hp["train_frequency"]):
                 for _ in range(hp["gradient_steps"]):

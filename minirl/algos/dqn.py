@@ -254,7 +254,7 @@ class DQN(Agent):
             real_next = info["final_obs"] if "final_obs" in info else next_obs  # the true s' of ended copies
             self.buffer.add(self._obs, actions, rewards, real_next, terminated, truncated)
             self._obs = next_obs
-            stop = self._record_vector_step(rewards, terminated | truncated, hooks)
+            stop = self._record_vector_step(rewards, terminated, truncated, hooks)
             if self.num_timesteps > learning_starts:
                 if _crossed(self.num_timesteps, n, train_frequency):
                     for _ in range(hp["gradient_steps"]):

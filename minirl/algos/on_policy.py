@@ -132,7 +132,7 @@ class OnPolicyActorCritic(Agent):
                 if self.obs_normalizer is not None:
                     self.obs_normalizer.update(next_obs)
                 self._obs = next_obs
-                stop = self._record_vector_step(rewards, terminated | truncated, hooks) or stop
+                stop = self._record_vector_step(rewards, terminated, truncated, hooks) or stop
             last_values = self.policy.value(ad.tensor(self._normalize(self._obs))).numpy()
         buffer.compute_returns_and_advantages(last_values, hp["gamma"], hp["gae_lambda"])
         return stop

@@ -73,8 +73,13 @@ class QNetwork(nn.Module):
             self.value_head = head(features, self.num_atoms)  # V(s): one value per atom
             self.advantage_head = head(features, outputs)     # A(s, a)
         self.noisy_layers = [module for module in self.modules() if isinstance(module, nn.NoisyLinear)]
+        # dense layers all the way, head included (not the CNN, not noisy layers): one DenseStack computes them
+        self._dense = isinstance(self.torso, nn.DenseStack) and dueling == "none" and type(self.head) is nn.Linear
 
     def forward(self, obs):
+        if self._dense:  # the torso's layers and the head: one graph node
+            out = self.torso(obs, head=self.head)
+            return out if self.num_atoms == 1 else out.reshape(out.shape[0], self.num_actions, self.num_atoms)
         x = self.torso(obs)
         batch = x.shape[0]
         if self.dueling == "none":
@@ -89,11 +94,14 @@ class QNetwork(nn.Module):
 
     def infer(self, obs):
         """`forward` as inference: an array of observations in, an array out, nothing recorded (acting and TD
-        targets need the numbers only). A plain head is the dense kernel the recorded `Linear` runs, on the torso's
-        features, so the values are the same; a dueling or noisy head runs as modules under no_grad."""
+        targets need the numbers only). Dense layers and a plain head run as the dense kernels the recorded node
+        runs, so the values are the same; a dueling or noisy head runs as modules under no_grad."""
         if self.dueling != "none" or self.noisy:
             return super().infer(obs)
-        out = kernels.dense_forward(self.torso.infer(obs), self.head.weight.data, self.head.bias.data)
+        if self._dense:  # the torso's layers and the head: one loop of dense kernels
+            out = self.torso.infer(obs, head=self.head)
+        else:
+            out = kernels.dense_forward(self.torso.infer(obs), self.head.weight.data, self.head.bias.data)
         return out if self.num_atoms == 1 else out.reshape(len(out), self.num_actions, self.num_atoms)
 
     def reset_noise(self, rng: np.random.Generator) -> None:

@@ -355,7 +355,7 @@ class SAC(Agent):
             real_next = info["final_obs"] if "final_obs" in info else next_obs  # the true s' of ended copies
             self.buffer.add(self._obs, actions, rewards, real_next, terminated, truncated)
             self._obs = next_obs
-            stop = self._record_vector_step(rewards, terminated | truncated, hooks)
+            stop = self._record_vector_step(rewards, terminated, truncated, hooks)
             if self.num_timesteps > hp["learning_starts"] and _crossed(self.num_timesteps, n,
                                                                         hp["train_frequency"]):
                 for _ in range(hp["gradient_steps"]):

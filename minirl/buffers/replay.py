@@ -77,6 +77,12 @@ class ReplayBuffer:
         self.n_step_accumulator = NStepAccumulator(n_step, gamma, self.num_envs, self.obs_shape, self.action_shape,
                                                    obs_dtype, action_dtype)
         self.rng = np.random.default_rng(seed)
+        # what `add` accepts, per argument: the name, the shape of one step of all environments and the dtype
+        self._columns = tuple((name, (self.num_envs, *shape), np.dtype(dtype)) for name, shape, dtype in (
+            ("obs", self.obs_shape, obs_dtype), ("action", self.action_shape, action_dtype),
+            ("reward", (), np.float64), ("next_obs", self.obs_shape, obs_dtype), ("terminated", (), bool),
+            ("truncated", (), bool)))
+        self._arrays = tuple(getattr(self, name) for name in self.FIELDS[:-1])  # where those columns go
 
     @property
     def n_step(self):
@@ -89,34 +95,37 @@ class ReplayBuffer:
     def __len__(self):
         return self.size
 
-    def _one_step_of_all_envs(self, name, value, shape, dtype):
-        """`value` as an array of shape (num_envs, *shape); one unbatched item is accepted when num_envs is 1."""
+    def _one_step_of_all_envs(self, value, name, shape, dtype):
+        """`value` as an array of `shape`, (num_envs, ...); one unbatched item is accepted when num_envs is 1."""
+        if type(value) is np.ndarray and value.dtype is dtype and value.shape == shape:  # as the env returns it
+            return value
         value = np.asarray(value, dtype=dtype)
-        if self.num_envs == 1 and value.shape == shape:
-            value = value[None]
-        if value.shape != (self.num_envs, *shape):
-            raise ValueError(f"{type(self).__name__}.add: {name} should have shape {(self.num_envs, *shape)} "
-                             f"(num_envs, ...), got {value.shape}")
-        return value
+        if value.shape == shape:
+            return value
+        if self.num_envs == 1 and value.shape == shape[1:]:
+            return value[None]
+        raise ValueError(f"{type(self).__name__}.add: {name} should have shape {shape} (num_envs, ...), got "
+                         f"{value.shape}")
 
     def add(self, obs, action, reward, next_obs, terminated, truncated):
         """Store one step of all `num_envs` environments; return the slots written (with n-step returns, the
         transitions finished by this step, which may be none or several per environment)."""
-        step = self._one_step_of_all_envs
-        columns = (step("obs", obs, self.obs_shape, self.obs.dtype),
-                   step("action", action, self.action_shape, self.actions.dtype),
-                   step("reward", reward, (), np.float64),
-                   step("next_obs", next_obs, self.obs_shape, self.obs.dtype),
-                   step("terminated", terminated, (), bool),
-                   step("truncated", truncated, (), bool))
+        step = self._one_step_of_all_envs  # every argument is checked before anything is written
+        columns = [step(value, *column) for value, column in
+                   zip((obs, action, reward, next_obs, terminated, truncated), self._columns)]
         if self.n_step_accumulator.n_step == 1 and self.num_envs <= self.capacity:
             # one-step transitions are finished at once: each column goes straight into its slots, and every
             # one of them bootstraps with γ
             start, count = self.position, self.num_envs
             slots = self._advance(count)
+            if count == 1:  # one environment: its slot by index, a cheaper write than a slice of one
+                for array, column in zip(self._arrays, columns):
+                    array[start] = column[0]
+                self.discounts[start] = self.n_step_accumulator.gamma
+                return slots
             where = slice(start, start + count) if start + count <= self.capacity else slots  # a slice, unless it wraps
-            for name, column in zip(self.FIELDS, columns):
-                getattr(self, name)[where] = column
+            for array, column in zip(self._arrays, columns):
+                array[where] = column
             self.discounts[where] = self.n_step_accumulator.gamma
             return slots
         return self._write(self.n_step_accumulator.push(*columns))

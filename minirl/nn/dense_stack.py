@@ -42,12 +42,13 @@ class DenseStack(Sequential):
         self._plan()  # a child that is not a dense layer or one of its activations is an error here
 
     def _plan(self):
-        """((layer, activation module or None), ...) and the activations' names, for the children as they are
-        now: computed again only after a child changed."""
-        children = tuple(self._modules.values())
+        """((layer, activation module or None, its name or None), ...) and the activations' names, for the
+        children as they are now: computed once, and again only after a child was added, replaced or removed
+        (each way of doing so, `stack[i] = ...`, `append`, `del stack[i]`, assigning an attribute, drops it)."""
         cached = self.__dict__.get("_plan_cache")
-        if cached is not None and cached[0] == children:  # tuples of modules compare by identity
-            return cached[1]
+        if cached is not None:
+            return cached
+        children = tuple(self._modules.values())
         pairs, names, i = [], [], 0
         while i < len(children):
             layer = children[i]
@@ -57,30 +58,50 @@ class DenseStack(Sequential):
                                  f"{', '.join(a.__name__ for a in ACTIVATIONS)})")
             after = children[i + 1] if i + 1 < len(children) else None
             name = ACTIVATIONS.get(type(after))
-            pairs.append((layer, None if name is None else after))
+            pairs.append((layer, None if name is None else after, name))
             names.append(name)
             i += 1 if name is None else 2
         if not pairs:
             raise ValueError("DenseStack: expected at least one Linear layer, got none")
         plan = (tuple(pairs), tuple(names))
-        object.__setattr__(self, "_plan_cache", (children, plan))
+        object.__setattr__(self, "_plan_cache", plan)
         return plan
 
-    def forward(self, x):
-        pairs, names = self._plan()
+    # the ways a child changes, each followed by a new plan
+    def _forget(self, name, keep=None):
+        self.__dict__.pop("_plan_cache", None)
+        super()._forget(name, keep)
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if name in self._modules:
+            self.__dict__.pop("_plan_cache", None)
+
+    def __delattr__(self, name):
+        super().__delattr__(name)
+        self.__dict__.pop("_plan_cache", None)
+
+    def forward(self, x, head: Linear | None = None):
+        """h_L, or with `head` (a `Linear` layer after the stack: a Q-network's output layer) head(h_L), in the
+        same node."""
+        layers, names = self._plan()
         if not grad_mode.grad_enabled and not grad_mode.anomaly:  # nothing to record: the kernels on arrays
-            out = self._on_arrays(x, pairs, names)
+            out = self._on_arrays(x, layers, head)
             if out is not None:
                 return as_tensor(out)
+        if head is not None:
+            layers, names = (*layers, (head, None, None)), (*names, None)
         params = []
-        for layer, activation in pairs:
+        for layer, activation, _ in layers:
             if layer._forward_hooks or (activation is not None and activation._forward_hooks):
-                return super().forward(x)  # watched: module by module
+                out = super().forward(x)  # watched: module by module
+                return out if head is None else head(out)
             params += (layer.weight, layer.bias)
         return F.dense_stack(x, params, names)
 
-    def infer(self, x):
-        """The forward pass as inference: no graph, an array out (the input an array or a Tensor).
+    def infer(self, x, head: Linear | None = None):
+        """The forward pass as inference: no graph, an array out (the input an array or a Tensor); with `head`, a
+        `Linear` layer after the stack (a Q-network's output layer), in the same loop of kernels.
 
         Acting (argmax_a Q(s, a), a policy's sample) and targets (max_a' Q̂(s', a')) only need the numbers
         y = f_L(... f_1(x W_1ᵀ + b_1) ...), one observation at a time when acting, where bookkeeping, not
@@ -89,20 +110,25 @@ class DenseStack(Sequential):
         `kernels.dense_forward(h, W, b, f)`, the kernel the node's forward runs, with the same values; nothing
         is recorded, whatever the grad mode. An input that `linear` must cast or reject, and a stack with a
         forward hook, run through `forward` under no_grad."""
-        pairs, names = self._plan()
-        out = self._on_arrays(x, pairs, names)
-        return super().infer(x) if out is None else out
+        out = self._on_arrays(x, self._plan()[0], head)
+        if out is None:
+            out = super().infer(x)
+            return out if head is None else head.infer(out)
+        return out
 
     @staticmethod
-    def _on_arrays(x, pairs, names):
-        """h_L by `kernels.dense_forward` layer by layer; None where the kernel does not apply: an input that is
-        not rows (N, in) of the weights' dtype, or a layer or activation with a forward hook."""
+    def _on_arrays(x, layers, head=None):
+        """h_L by `kernels.dense_forward` layer by layer (then `head`); None where the kernel does not apply: an
+        input that is not rows (N, in) of the weights' dtype, or a layer or activation with a forward hook."""
         a = x.data if isinstance(x, Tensor) else x
-        for (layer, activation), name in zip(pairs, names):
+        if getattr(a, "ndim", 0) != 2:
+            return None
+        dense_forward = kernels.resolve("dense_forward", a)  # looked up once for all the layers
+        for layer, activation, name in layers if head is None else (*layers, (head, None, None)):
             weight = layer.weight.data
-            if getattr(a, "ndim", 0) != 2 or a.dtype != weight.dtype or a.shape[1] != weight.shape[1] \
+            if a.dtype != weight.dtype or a.shape[1] != weight.shape[1] \
                     or layer._forward_hooks or (activation is not None and activation._forward_hooks):
                 return None
             bias = layer.bias
-            a = kernels.dense_forward(a, weight, None if bias is None else bias.data, name)
+            a = dense_forward(a, weight, None if bias is None else bias.data, name)
         return a

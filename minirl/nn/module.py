@@ -153,10 +153,10 @@ class Module:
                 or name in self.__dict__.get("_buffers", ()) or name in self.__dict__.get("_modules", ()):
             params, buffers, modules = self._registries()
             if isinstance(value, Parameter):
-                self._forget(name)
+                self._forget(name, keep=params)
                 registry = params
             elif isinstance(value, Module):
-                self._forget(name)
+                self._forget(name, keep=modules)
                 registry = modules
             elif name in params:
                 if value is not None:
@@ -191,10 +191,12 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def _forget(self, name):
-        """Remove `name` from every registry and the instance dictionary (it is about to be re-registered)."""
+    def _forget(self, name, keep=None):
+        """Remove `name` from every registry but `keep` and from the instance dictionary (it is about to be
+        registered in `keep`, where an entry replaced keeps its place: `seq[1] = nn.ReLU()` stays second)."""
         for registry in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[registry].pop(name, None)
+            if self.__dict__[registry] is not keep:
+                self.__dict__[registry].pop(name, None)
         self.__dict__.pop(name, None)
         self._non_persistent.discard(name)
 
@@ -202,7 +204,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
         self._registries()
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = self.__dict__[name] = param
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
@@ -211,7 +213,7 @@ class Module:
         if "." in name or not name:
             raise KeyError(f"register_buffer: invalid buffer name {name!r}")
         self._registries()
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = self.__dict__[name] = _as_buffer(tensor, name)
         if not persistent:
             self._non_persistent.add(name)
@@ -220,7 +222,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
         self._registries()
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = self.__dict__[name] = module
 
     # -- walking the tree --------------------------------------------------------------------------------

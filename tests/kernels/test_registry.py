@@ -164,9 +164,22 @@ def test_dispatcher_picks_the_backend_of_the_first_argument(fresh_registry, monk
 def test_a_cupy_array_without_a_cupy_implementation_is_a_clear_error(fresh_registry, monkeypatch):
     monkeypatch.setattr(registry, "_cupy_ndarray", FakeCupyArray)
     registry._active["cupy"].pop("softmax", None)
-    with pytest.raises(KeyError, match=r"kernels: 'softmax' has no CuPy implementation for a cupy array "
-                                       r"\(registered: numpy_ref\)"):
-        kernels.softmax(FakeCupyArray())
+    for run in (kernels.softmax, lambda x: kernels.resolve("softmax", x)):
+        with pytest.raises(KeyError, match=r"kernels: 'softmax' has no CuPy implementation for a cupy array "
+                                           r"\(registered: numpy_ref\)"):
+            run(FakeCupyArray())
+
+
+def test_resolve_gives_what_the_dispatcher_runs(loop_matmul, monkeypatch):
+    x = np.eye(2)
+    assert kernels.resolve("matmul", x) is kernels.get("matmul")
+    with kernels.use(matmul="numpy_loop"):
+        kernels.resolve("matmul", x)(x, x)
+        assert len(loop_matmul) == 1
+    assert kernels.resolve("matmul", x) is not kernels.get("matmul", "numpy_loop")
+    registry.register("matmul", "cupy_naive")(lambda a, b: "from the cupy table")
+    monkeypatch.setattr(registry, "_cupy_ndarray", FakeCupyArray)
+    assert kernels.resolve("matmul", FakeCupyArray())(None, None) == "from the cupy table"
 
 
 def test_require_contiguous_copies_only_strided_arrays():

@@ -61,9 +61,10 @@ class CartPolePhysics:
         force = self.force_mag * (2 * actions - 1)  # action 1 pushes right (+F), 0 left (−F)
         costheta, sintheta = np.cos(theta), np.sin(theta)
         # Barto et al. (1983) without friction: the pole's angular acceleration first, then the cart's from it
-        temp = (force + self.polemass_length * np.square(theta_dot) * sintheta) / self.total_mass
+        # (θ')² as θ' · θ', the same number as np.square's, without a ufunc call on a single number
+        temp = (force + self.polemass_length * (theta_dot * theta_dot) * sintheta) / self.total_mass
         thetaacc = (self.gravity * sintheta - costheta * temp) / (
-            self.length * (4.0 / 3.0 - self.masspole * np.square(costheta) / self.total_mass)
+            self.length * (4.0 / 3.0 - self.masspole * (costheta * costheta) / self.total_mass)
         )
         xacc = temp - self.polemass_length * thetaacc * costheta / self.total_mass
         if self.kinematics_integrator == "euler":  # positions move with the old velocities
@@ -85,7 +86,7 @@ class CartPolePhysics:
         if self.sutton_barto_reward:  # the 1983 paper's failure signal
             rewards = np.where(terminated, -1.0, 0.0)
         else:
-            rewards = np.ones(terminated.shape)
+            rewards = np.ones(terminated.shape) if terminated.ndim else 1.0  # one copy: the number itself
         return np.array([x, x_dot, theta, theta_dot]), rewards, terminated
 
     def observe(self, state):

@@ -105,6 +105,21 @@ def test_dense_stack_follows_changes_of_its_children():
     np.testing.assert_array_equal(stack(x).numpy(), np.maximum(stack[0](x).numpy(), 0))
     stack.append(nn.Linear(2, 3))
     assert stack(x).shape == (1, 3) and stack.infer(x).shape == (1, 3)
+    stack[1] = nn.Tanh()  # a child replaced keeps its place
+    assert list(stack._modules) == ["0", "1", "2"]
+    np.testing.assert_array_equal(stack.infer(x), stack[2](ad.tanh(stack[0](x))).numpy())
+    del stack[2]
+    assert stack.infer(x).shape == (1, 2)
+    stack.__setattr__("0", nn.Linear(2, 5))
+    assert stack.infer(x).shape == (1, 5)
+
+
+def test_dense_stack_infer_with_a_head_equals_the_head_after_the_stack():
+    rng = np.random.default_rng(7)
+    stack, head = DenseStack(nn.Linear(4, 8, rng=rng), nn.ReLU()), nn.Linear(8, 3, rng=rng)
+    for x in (rng.standard_normal((1, 4)).astype(np.float32), rng.standard_normal((6, 4)).astype(np.float32),
+              rng.standard_normal((2, 4))):  # float64: the module path, then the head
+        np.testing.assert_array_equal(stack.infer(x, head=head), head(stack(x.astype(np.float32))).numpy())
 
 
 def test_a_hook_on_a_layer_runs_the_stack_module_by_module():

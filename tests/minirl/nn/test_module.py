@@ -180,6 +180,18 @@ def test_sequential_indexing_and_names():
     assert len(model) == 4 and [n for n, _ in model.named_children()][-1] == "3"
 
 
+def test_an_entry_replaced_keeps_its_place():
+    """As in PyTorch: replacing a child or a parameter changes neither the order of the children (so not the
+    computation of a Sequential) nor the order of the state dict."""
+    model = Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    model[1] = nn.ReLU()
+    assert list(model._modules) == ["0", "1", "2"] and isinstance(model[1], nn.ReLU)
+    model[0].weight = Parameter(np.zeros((3, 2), np.float32))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    np.testing.assert_array_equal(model(np.ones((1, 2), np.float32)).numpy(),
+                                  model[2](np.maximum(model[0].bias.numpy(), 0)[None]).numpy())
+
+
 def test_sequential_infer_equals_the_recorded_forward():
     """`infer` (and `forward` under no_grad) gives the numbers of the recorded forward, for one observation and for
     a batch, with a dense stack (run as kernels on arrays) among the children."""
