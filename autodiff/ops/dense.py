@@ -89,13 +89,16 @@ class DenseStack(Function):
             hs = self.hs
         last = activations[-1]
         delta = g if last is None else ACTIVATIONS[last].chain(g, hs[-1])  # δ_L = f_L'(z_L) ⊙ ∂L/∂h_L
+        # the two steps below on arrays are kernels, looked up once for all the layers; recorded, the formulas
+        param_grads, delta_below = ((dense_param_grads, dense_delta) if self.graph else
+                                    (kernels.resolve("dense_param_grads", delta), kernels.resolve("dense_delta", delta)))
         grads = [None] * len(params)
         for l in range(len(activations) - 1, -1, -1):  # δ flows from the last layer to the first
-            grads[2 * l], grads[2 * l + 1] = dense_param_grads(delta, hs[l], needs[2 * l + 1], needs[2 * l + 2])
+            grads[2 * l], grads[2 * l + 1] = param_grads(delta, hs[l], needs[2 * l + 1], needs[2 * l + 2])
             if not any(needs[:2 * l + 1]):  # neither x nor a layer below needs a gradient: stop here
                 return (None, *grads)
             below = activations[l - 1] if l else None  # the input x has no activation
-            delta = dense_delta(delta, params[2 * l], hs[l] if below else None, below)
+            delta = delta_below(delta, params[2 * l], hs[l] if below else None, below)
         return (delta, *grads)
 
     @staticmethod
