@@ -158,7 +158,8 @@ def torch_a2c(total_steps, num_envs=8, num_steps=5, lr=7e-4, gamma=0.99, ent_coe
 
 
 def torch_dqn(total_steps, buffer_size=10_000, batch_size=128, train_frequency=10, target_interval=500,
-              learning_starts=10_000, lr=2.5e-4, gamma=0.99, seed=0, hidden=(120, 84)):
+              learning_starts=10_000, lr=2.5e-4, gamma=0.99, seed=0, hidden=(120, 84), episodes=None):
+    """The single-file DQN on CartPole-v1; `episodes`, a list, receives (step, return) at each episode's end."""
     import gymnasium as gym
     import torch
     from torch import nn
@@ -179,6 +180,7 @@ def torch_dqn(total_steps, buffer_size=10_000, batch_size=128, train_frequency=1
     term_b = np.zeros(buffer_size, np.float32)
     size = pos = 0
     obs, _ = env.reset(seed=seed)
+    episode_return = 0.0
     start = time.perf_counter()
     for step in range(total_steps):
         eps = max(0.05, 1 - step / (0.5 * total_steps) * 0.95)
@@ -191,8 +193,12 @@ def torch_dqn(total_steps, buffer_size=10_000, batch_size=128, train_frequency=1
         obs_b[pos], next_b[pos], act_b[pos], rew_b[pos], term_b[pos] = obs, next_obs, action, reward, term
         pos, size = (pos + 1) % buffer_size, min(size + 1, buffer_size)
         obs = next_obs
+        episode_return += reward
         if term or trunc:
             obs, _ = env.reset()
+            if episodes is not None:
+                episodes.append((step + 1, episode_return))
+            episode_return = 0.0
         if step > learning_starts and step % train_frequency == 0:
             idx = rng.integers(size, size=batch_size)
             with torch.no_grad():
