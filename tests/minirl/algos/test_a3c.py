@@ -153,8 +153,10 @@ def test_ctrl_c_stops_every_worker(tmp_path):
         # no `if __name__ == "__main__":` guard: the workers do not run this script again
         A3C("CartPole-v1", seed=0, num_workers=2).learn(10_000_000, Announce())
     """))
+    # Ctrl-C's default action in the child, whatever this process was started with: a shell that starts a
+    # command in the background makes it ignore SIGINT, and a child would inherit that, then never stop
     process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     pids = [int(pid) for pid in process.stdout.readline().split()]
     assert len(pids) == 2
     process.send_signal(signal.SIGINT)
