@@ -73,14 +73,9 @@ def _tanh_in_place(z):
     return np.tanh(z, out=z)
 
 
-def _relu_in_place(z):
-    # against an array of zeros of z's own shape, not the number 0: NumPy (2.x, AVX2) runs the maximum of two
-    # arrays of one shape as one vectorized loop, and of an array and a number 3× slower. NaN stays NaN
-    return np.maximum(z, _zeros(z.shape, z.dtype), out=z)
-
-
-# activation -> f applied in place to a fresh array; sigmoid has no in-place form here (numpy_ref's stable one)
-_IN_PLACE = {None: lambda z: z, "tanh": _tanh_in_place, "relu": _relu_in_place, "sigmoid": numpy_ref.sigmoid}
+# activation -> f applied in place to a fresh array (ReLU is written out in `dense_forward`); sigmoid has no
+# in-place form here (numpy_ref's stable one)
+_IN_PLACE = {"tanh": _tanh_in_place, "sigmoid": numpy_ref.sigmoid}
 
 
 def _times_tanh_derivative(g, y):
@@ -107,6 +102,8 @@ def dense_forward(h, weight, bias=None, activation=None):
     if bias is not None:
         z += bias
     if activation == "relu":  # the hidden layers of most value networks: written out, a call less per layer
+        # against an array of zeros of z's own shape, not the number 0: NumPy (2.x, AVX2) runs the maximum of two
+        # arrays of one shape as one vectorized loop, and of an array and a number 3× slower. NaN stays NaN
         np.maximum(z, _zeros(z.shape, z.dtype), out=z)
     elif activation is not None:
         try:
