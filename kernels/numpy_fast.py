@@ -3,8 +3,8 @@
 On the small arrays of RL (a 64×64 layer) a NumPy call takes about a microsecond, and so do a temporary array
 and a Python function call. `numpy_ref` pays for both; this file saves them where autodiff calls most often:
 
-- `matmul` is NumPy's own function: `numpy_ref`'s is written against the input's array module (so that it
-  runs on CuPy too), two Python calls more on every product of the forward and backward pass;
+- `matmul` (the op of `x @ W`, for arrays of any rank) is NumPy's own function: `numpy_ref`'s is written
+  against the input's array module (so that it runs on CuPy too), two Python calls more on every product;
 - the dense-layer ops take their products with the arrays' own `.dot`: for matrices the same BLAS routine as
   `np.matmul` (the same numbers, bit for bit, with NumPy 2.4 and OpenBLAS), without the generalized ufunc's
   dispatch (about a microsecond less on a 64×64 product, a third of the time on a 64×4 one). They add the bias and apply tanh/ReLU in place in the product's
