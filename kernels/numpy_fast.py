@@ -7,11 +7,11 @@ and a Python function call. `numpy_ref` pays for both; this file saves them wher
   against the input's array module (so that it runs on CuPy too), two Python calls more on every product;
 - the dense-layer ops take their products with the arrays' own `.dot`: for matrices the same BLAS routine as
   `np.matmul` (the same numbers, bit for bit, with NumPy 2.4 and OpenBLAS), without the generalized ufunc's
-  dispatch (about a microsecond less on a 64×64 product, a third of the time on a 64×4 one). They add the bias and apply tanh/ReLU in place in the product's
-  array (for one row of input, the product is the matrix-vector product W h), multiply δ W by the derivative in
-  place, and sum a bias gradient as the product 1ᵀδ (half the time of a column sum on BLAS); ReLU is the maximum
-  against a cached array of zeros, which NumPy runs as one vectorized loop (against the number 0, about three
-  times slower);
+  dispatch (about a microsecond less on a 64×64 product, a third of the time on a 64×4 one). They add the bias
+  and apply tanh/ReLU in place in the product's array (for one row of input, the product is the matrix-vector
+  product W h), multiply δ W by the derivative in place, and sum a bias gradient as the product 1ᵀδ (half the
+  time of a column sum on BLAS); ReLU is the maximum against a cached array of zeros, which NumPy runs as one
+  vectorized loop (against the number 0, about three times slower);
 - the squared error is one dot product;
 - Adam is written with in-place ufuncs and one scratch buffer: `numpy_ref` writes it as the book does, one
   expression per line, each allocating a temporary the size of the whole parameter vector. Here every

@@ -84,13 +84,11 @@ class DenseStack(Sequential):
     def forward(self, x, head: Linear | None = None):
         """h_L, or with `head` (a `Linear` layer after the stack: a Q-network's output layer) head(h_L), in the
         same node."""
-        layers, names = self._plan()
+        layers, names = self._layers(head)
         if not grad_mode.grad_enabled and not grad_mode.anomaly:  # nothing to record: the kernels on arrays
-            out = self._on_arrays(x, layers, head)
+            out = self._on_arrays(x, layers)
             if out is not None:
                 return as_tensor(out)
-        if head is not None:
-            layers, names = (*layers, (head, None, None)), (*names, None)
         params = []
         for layer, activation, _ in layers:
             if layer._forward_hooks or (activation is not None and activation._forward_hooks):
@@ -110,21 +108,27 @@ class DenseStack(Sequential):
         `kernels.dense_forward(h, W, b, f)`, the kernel the node's forward runs, with the same values; nothing
         is recorded, whatever the grad mode. An input that `linear` must cast or reject, and a stack with a
         forward hook, run through `forward` under no_grad."""
-        out = self._on_arrays(x, self._plan()[0], head)
+        out = self._on_arrays(x, self._layers(head)[0])
         if out is None:
             out = super().infer(x)
             return out if head is None else head.infer(out)
         return out
 
+    def _layers(self, head: Linear | None):
+        """The plan's (layer, activation, name) triples and activation names, with `head` as a last layer
+        without activation when given."""
+        layers, names = self._plan()
+        return (layers, names) if head is None else ((*layers, (head, None, None)), (*names, None))
+
     @staticmethod
-    def _on_arrays(x, layers, head=None):
-        """h_L by `kernels.dense_forward` layer by layer (then `head`); None where the kernel does not apply: an
-        input that is not rows (N, in) of the weights' dtype, or a layer or activation with a forward hook."""
+    def _on_arrays(x, layers):
+        """h_L by `kernels.dense_forward` layer by layer; None where the kernel does not apply: an input that is
+        not rows (N, in) of the weights' dtype, or a layer or activation with a forward hook."""
         a = x.data if isinstance(x, Tensor) else x
         if getattr(a, "ndim", 0) != 2:
             return None
         dense_forward = kernels.resolve("dense_forward", a)  # looked up once for all the layers
-        for layer, activation, name in layers if head is None else (*layers, (head, None, None)):
+        for layer, activation, name in layers:
             weight = layer.weight.data
             if a.dtype != weight.dtype or a.shape[1] != weight.shape[1] \
                     or layer._forward_hooks or (activation is not None and activation._forward_hooks):
